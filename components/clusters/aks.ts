@@ -1,0 +1,108 @@
+/**
+ * An AKS cluster: resource group, VNet with a node subnet (Azure CNI, so pods get routable
+ * VNet addresses), a system pool with autoscaling and a system-assigned managed identity.
+ * Pulumi logs in with the cluster's admin credentials, which need no interactive login.
+ */
+import * as authorization from "@pulumi/azure-native/authorization";
+import { Provider as AzureProvider } from "@pulumi/azure-native/provider";
+import * as containerservice from "@pulumi/azure-native/containerservice";
+import * as network from "@pulumi/azure-native/network";
+import * as resources from "@pulumi/azure-native/resources";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterConfig } from "../../stacks/config";
+import { ClusterHandle } from "./handle";
+
+/** Built-in "Network Contributor": AKS's identity manages load balancers and IPs in our subnet. */
+const NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7";
+
+export class AksCluster extends pulumi.ComponentResource implements ClusterHandle {
+    readonly name: string;
+    readonly provider: k8s.Provider;
+    readonly kubeconfig: pulumi.Output<string>;
+    readonly apiServer: pulumi.Output<string>;
+    readonly gatewayServiceAnnotations: Readonly<Record<string, string>>;
+
+    constructor(name: string, args: { cluster: ClusterConfig }, opts?: pulumi.ComponentResourceOptions) {
+        super("mesh:cluster:AksCluster", name, {}, opts);
+        const { cluster } = args;
+        const s = cluster.azure!;
+        const location = cluster.region!;
+        this.name = cluster.name;
+        const tags = { "mesh-cluster": cluster.name, "mesh-network": cluster.network };
+
+        const cloud = new AzureProvider(`${name}-azure`, { location, subscriptionId: s.subscriptionId }, { parent: this });
+        const o = { parent: this, provider: cloud };
+
+        const resourceGroupName: pulumi.Input<string> =
+            s.resourceGroupName ?? new resources.ResourceGroup(`${name}-rg`, { resourceGroupName: `${cluster.name}-rg`, location, tags }, o).name;
+        const vnet = new network.VirtualNetwork(
+            `${name}-vnet`,
+            { resourceGroupName, location, virtualNetworkName: `${cluster.name}-vnet`, addressSpace: { addressPrefixes: [s.vnetCidr] }, tags },
+            // The subnet is its own resource; an inline list here would fight it.
+            { ...o, ignoreChanges: ["subnets"] },
+        );
+        const subnet = new network.Subnet(
+            `${name}-nodes`,
+            { resourceGroupName, virtualNetworkName: vnet.name, subnetName: "nodes", addressPrefix: s.subnetCidr },
+            o,
+        );
+        const aks = new containerservice.ManagedCluster(
+            `${name}-aks`,
+            {
+                resourceGroupName,
+                location,
+                resourceName: cluster.name,
+                dnsPrefix: cluster.name,
+                kubernetesVersion: s.kubernetesVersion,
+                identity: { type: containerservice.ResourceIdentityType.SystemAssigned },
+                enableRBAC: true,
+                // Admin credentials (below) are local accounts.
+                disableLocalAccounts: false,
+                agentPoolProfiles: [
+                    {
+                        name: "system",
+                        mode: containerservice.AgentPoolMode.System,
+                        type: containerservice.AgentPoolType.VirtualMachineScaleSets,
+                        osType: containerservice.OSType.Linux,
+                        vmSize: s.vmSize,
+                        count: s.nodeCount,
+                        enableAutoScaling: true,
+                        minCount: s.minCount,
+                        maxCount: s.maxCount,
+                        vnetSubnetID: subnet.id,
+                    },
+                ],
+                networkProfile: {
+                    networkPlugin: containerservice.NetworkPlugin.Azure,
+                    serviceCidr: s.serviceCidr,
+                    dnsServiceIP: s.dnsServiceIp,
+                    loadBalancerSku: containerservice.LoadBalancerSku.Standard,
+                },
+                apiServerAccessProfile: s.authorizedIpRanges.length > 0 ? { authorizedIPRanges: s.authorizedIpRanges } : undefined,
+                tags,
+            },
+            // The autoscaler owns the node count once the pool exists.
+            { ...o, ignoreChanges: ["agentPoolProfiles[0].count"] },
+        );
+        const subscriptionId = authorization.getClientConfigOutput(o).subscriptionId;
+        const networkRole = new authorization.RoleAssignment(
+            `${name}-network-contributor`,
+            {
+                principalId: aks.identity.apply((i) => i!.principalId),
+                principalType: authorization.PrincipalType.ServicePrincipal,
+                roleDefinitionId: pulumi.interpolate`/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${NETWORK_CONTRIBUTOR}`,
+                scope: subnet.id,
+            },
+            o,
+        );
+
+        const credentials = containerservice.listManagedClusterAdminCredentialsOutput({ resourceGroupName, resourceName: aks.name }, o);
+        this.kubeconfig = pulumi.secret(credentials.kubeconfigs.apply((k) => Buffer.from(k[0].value, "base64").toString("utf8")));
+        // The system pool is created with the cluster; the role lets it provision the gateway's load balancer.
+        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [aks, networkRole] });
+        this.apiServer = pulumi.interpolate`https://${aks.fqdn}:443`;
+        this.gatewayServiceAnnotations = s.gatewayServiceAnnotations;
+        this.registerOutputs({ apiServer: this.apiServer });
+    }
+}

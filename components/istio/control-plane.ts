@@ -1,0 +1,94 @@
+/**
+ * Istio in one cluster: istio-system, cacerts (primaries), the base and istiod charts, mesh-wide
+ * STRICT mTLS and the Gateway/VirtualService objects a primary's east-west gateway serves, and
+ * the reader token other clusters' istiods use to watch this one.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterPlan } from "../../stacks/topology";
+import { ClusterHandle } from "../clusters/handle";
+import { CaBundle } from "../pki";
+import { crossNetworkGatewaySpec, istiodGatewaySpec, istiodVirtualServiceSpec, peerAuthenticationSpec } from "./manifests";
+import { CACERTS, CONTROL_PLANE_CLUSTERS_ANNOTATION, ISTIO_NAMESPACE, NETWORK_LABEL, READER_SERVICE_ACCOUNT, READER_TOKEN_SECRET, RELEASES } from "./names";
+import { istioRelease } from "./release";
+import { baseValues, istiodValues, MeshIdentity } from "./values";
+
+export interface ControlPlaneArgs {
+    readonly mesh: MeshIdentity;
+    readonly plan: ClusterPlan;
+    readonly cluster: ClusterHandle;
+    /** The cluster's intermediate CA; primaries only. */
+    readonly ca?: CaBundle;
+    /** Address of the primary's east-west gateway; remotes only. */
+    readonly remotePilotAddress?: pulumi.Input<string>;
+}
+
+export class IstioControlPlane extends pulumi.ComponentResource {
+    readonly namespace: k8s.core.v1.Namespace;
+    readonly base: k8s.helm.v3.Release;
+    readonly istiod: k8s.helm.v3.Release;
+    /** The istio-reader-service-account token, filled in by the token controller (secret). */
+    readonly readerToken: k8s.core.v1.Secret;
+
+    constructor(name: string, args: ControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mesh:istio:ControlPlane", name, {}, opts);
+        const { mesh, plan, cluster } = args;
+        const o = { parent: this, provider: cluster.provider };
+
+        this.namespace = new k8s.core.v1.Namespace(
+            `${name}-namespace`,
+            {
+                metadata: {
+                    name: ISTIO_NAMESPACE,
+                    labels: { [NETWORK_LABEL]: plan.cluster.network },
+                    annotations: plan.isPrimary ? {} : { [CONTROL_PLANE_CLUSTERS_ANNOTATION]: plan.controlPlane },
+                },
+            },
+            o,
+        );
+        const namespace = this.namespace.metadata.name;
+
+        // Before istiod exists: otherwise it mints its own self-signed CA (pilot/pkg/bootstrap/istio_ca.go).
+        const cacerts = args.ca
+            ? new k8s.core.v1.Secret(
+                  `${name}-cacerts`,
+                  { metadata: { name: CACERTS, namespace }, type: "Opaque", stringData: pulumi.secret(args.ca) },
+                  o,
+              )
+            : undefined;
+
+        this.base = istioRelease(`${name}-base`, { istio: mesh.istio, chart: "base", releaseName: RELEASES.base, namespace, values: baseValues(mesh, plan) }, o);
+        this.istiod = istioRelease(
+            `${name}-istiod`,
+            {
+                istio: mesh.istio,
+                chart: "istiod",
+                releaseName: RELEASES.istiod,
+                namespace,
+                values: pulumi.output(args.remotePilotAddress).apply((address) => istiodValues(mesh, plan, address)),
+            },
+            { ...o, dependsOn: cacerts ? [this.base, cacerts] : [this.base] },
+        );
+
+        // Istio's custom resources need only their CRDs, which `base` installs.
+        const custom = (suffix: string, apiVersion: string, kind: string, objectName: string, spec: Record<string, unknown>) =>
+            new k8s.apiextensions.CustomResource(`${name}-${suffix}`, { apiVersion, kind, metadata: { name: objectName, namespace }, spec }, { ...o, dependsOn: [this.base] });
+        if (plan.isPrimary) custom("mtls", "security.istio.io/v1", "PeerAuthentication", "default", peerAuthenticationSpec());
+        if (plan.crossNetworkGateway) custom("cross-network-gateway", "networking.istio.io/v1", "Gateway", "cross-network-gateway", crossNetworkGatewaySpec());
+        if (plan.exposeIstiod) {
+            custom("istiod-gateway", "networking.istio.io/v1", "Gateway", "istiod-gateway", istiodGatewaySpec());
+            custom("istiod-vs", "networking.istio.io/v1", "VirtualService", "istiod-vs", istiodVirtualServiceSpec());
+        }
+
+        // The token Secret needs its ServiceAccount (from `base`), or the token controller deletes it.
+        this.readerToken = new k8s.core.v1.Secret(
+            `${name}-reader-token`,
+            {
+                metadata: { name: READER_TOKEN_SECRET, namespace, annotations: { "kubernetes.io/service-account.name": READER_SERVICE_ACCOUNT } },
+                type: "kubernetes.io/service-account-token",
+            },
+            { ...o, dependsOn: [this.base] },
+        );
+        this.registerOutputs({});
+    }
+}

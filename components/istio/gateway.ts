@@ -1,0 +1,52 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterPlan } from "../../stacks/topology";
+import { ClusterHandle } from "../clusters/handle";
+import { EASTWEST_GATEWAY, RELEASES } from "./names";
+import { istioRelease } from "./release";
+import { eastWestGatewayValues, MeshIdentity } from "./values";
+
+export interface EastWestGatewayArgs {
+    readonly mesh: MeshIdentity;
+    readonly plan: ClusterPlan;
+    readonly cluster: ClusterHandle;
+    readonly namespace: pulumi.Input<string>;
+    /** What must exist first: the istiod that injects the gateway's proxy, and for a remote its primary's remote secret. */
+    readonly after: pulumi.Resource[];
+}
+
+/** The east-west gateway (chart `gateway` with networkGateway) and the address its load balancer got. */
+export class EastWestGateway extends pulumi.ComponentResource {
+    readonly release: k8s.helm.v3.Release;
+    /** The load balancer's IP or hostname (AWS NLBs have hostnames). */
+    readonly address: pulumi.Output<string>;
+
+    constructor(name: string, args: EastWestGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mesh:istio:EastWestGateway", name, {}, opts);
+        const o = { parent: this, provider: args.cluster.provider };
+        this.release = istioRelease(
+            `${name}-release`,
+            {
+                istio: args.mesh.istio,
+                chart: "gateway",
+                releaseName: RELEASES.eastWest,
+                namespace: args.namespace,
+                values: eastWestGatewayValues(args.mesh, args.plan, args.cluster.gatewayServiceAnnotations),
+            },
+            { ...o, dependsOn: args.after },
+        );
+        // Helm waits until the load balancer has an address. The Service is read through an id
+        // derived from the release: `.get` honours data dependencies but not dependsOn
+        // (pulumi/pulumi#16395), and an unknown id skips the read at preview.
+        const service = k8s.core.v1.Service.get(`${name}-service`, this.release.status.apply((s) => `${s.namespace}/${EASTWEST_GATEWAY}`), o);
+        this.address = service.status.apply((status) => loadBalancerAddress(status, `${args.plan.cluster.name}/${EASTWEST_GATEWAY}`));
+        this.registerOutputs({ address: this.address });
+    }
+}
+
+export function loadBalancerAddress(status: k8s.types.output.core.v1.ServiceStatus | undefined, what: string): string {
+    const ingress = status?.loadBalancer?.ingress?.[0];
+    const address = ingress?.ip || ingress?.hostname;
+    if (!address) throw new Error(`the load balancer of ${what} has no address yet (status.loadBalancer.ingress is empty)`);
+    return address;
+}

@@ -1,0 +1,71 @@
+/**
+ * Istio objects as plain data: the multi-cluster samples (samples/multicluster/*.yaml) and the
+ * remote secret `istioctl create-remote-secret` writes (istioctl/pkg/multicluster/remote_secret.go).
+ */
+import * as YAML from "yaml";
+import { EASTWEST_GATEWAY_SELECTOR, ISTIO_NAMESPACE } from "./names";
+
+export const MULTICLUSTER_SECRET_LABEL = "istio/multiCluster";
+export const CLUSTER_ANNOTATION = "networking.istio.io/cluster";
+
+type Spec = Record<string, unknown>;
+
+export function peerAuthenticationSpec(): Spec {
+    return { mtls: { mode: "STRICT" } };
+}
+
+/** samples/multicluster/expose-services.yaml */
+export function crossNetworkGatewaySpec(): Spec {
+    return {
+        selector: EASTWEST_GATEWAY_SELECTOR,
+        servers: [{ port: { number: 15443, name: "tls", protocol: "TLS" }, tls: { mode: "AUTO_PASSTHROUGH" }, hosts: ["*.local"] }],
+    };
+}
+
+/** samples/multicluster/expose-istiod.yaml: the Gateway. */
+export function istiodGatewaySpec(): Spec {
+    return {
+        selector: EASTWEST_GATEWAY_SELECTOR,
+        servers: [
+            { port: { name: "tls-istiod", number: 15012, protocol: "tls" }, tls: { mode: "PASSTHROUGH" }, hosts: ["*"] },
+            { port: { name: "tls-istiodwebhook", number: 15017, protocol: "tls" }, tls: { mode: "PASSTHROUGH" }, hosts: ["*"] },
+        ],
+    };
+}
+
+/** samples/multicluster/expose-istiod.yaml: the VirtualService (webhook 15017 → istiod's 443). */
+export function istiodVirtualServiceSpec(): Spec {
+    const istiod = `istiod.${ISTIO_NAMESPACE}.svc.cluster.local`;
+    const route = (port: number, target: number) => ({ match: [{ port, sniHosts: ["*"] }], route: [{ destination: { host: istiod, port: { number: target } } }] });
+    return { hosts: ["*"], gateways: ["istiod-gateway"], tls: [route(15012, 15012), route(15017, 443)] };
+}
+
+export interface RemoteKubeconfigArgs {
+    /** The watched cluster's clusterName: also the kubeconfig's cluster, user and context name. */
+    readonly cluster: string;
+    readonly server: string;
+    /** Base64 PEM, as in the token Secret's `ca.crt` data. */
+    readonly caData: string;
+    /** The bearer token, decoded. */
+    readonly token: string;
+}
+
+/**
+ * The kubeconfig inside a remote secret: one cluster, one bearer-token user, one context.
+ * istiod rejects exec, auth-provider, token files and certificate files here (pkg/kube/util.go).
+ */
+export function remoteKubeconfig(a: RemoteKubeconfigArgs): string {
+    return YAML.stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: a.cluster, cluster: { server: a.server, "certificate-authority-data": a.caData } }],
+        contexts: [{ name: a.cluster, context: { cluster: a.cluster, user: a.cluster } }],
+        "current-context": a.cluster,
+        preferences: {},
+        users: [{ name: a.cluster, user: { token: a.token } }],
+    });
+}
+
+export function remoteSecretName(cluster: string): string {
+    return `istio-remote-secret-${cluster}`;
+}

@@ -1,0 +1,11 @@
+/** Names Istio's charts and istioctl fix; other clusters and tools look for exactly these. */
+export const ISTIO_NAMESPACE = "istio-system";
+export const CACERTS = "cacerts";
+export const EASTWEST_GATEWAY = "istio-eastwestgateway";
+export const EASTWEST_GATEWAY_SELECTOR = { istio: "eastwestgateway" };
+export const READER_SERVICE_ACCOUNT = "istio-reader-service-account";
+/** istioctl's name for the reader's token Secret (istioctl/pkg/multicluster/remote_secret.go). */
+export const READER_TOKEN_SECRET = `${READER_SERVICE_ACCOUNT}-istio-remote-secret-token`;
+export const NETWORK_LABEL = "topology.istio.io/network";
+export const CONTROL_PLANE_CLUSTERS_ANNOTATION = "topology.istio.io/controlPlaneClusters";
+export const RELEASES = { base: "istio-base", istiod: "istiod", eastWest: EASTWEST_GATEWAY } as const;

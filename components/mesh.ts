@@ -1,0 +1,74 @@
+/**
+ * The whole mesh as one graph: clusters, PKI, Istio per cluster, east-west gateways and remote
+ * secrets. Each step depends only on what it really needs, so nothing waits on an unrelated cluster.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { MeshConfig } from "../stacks/config";
+import { ClusterPlan, planMesh } from "../stacks/topology";
+import { ClusterHandle, provisionCluster } from "./clusters";
+import { IstioControlPlane } from "./istio/control-plane";
+import { EastWestGateway } from "./istio/gateway";
+import { remoteSecret } from "./istio/remote-secret";
+import { MeshPki } from "./pki";
+
+export interface MeshCluster {
+    readonly plan: ClusterPlan;
+    readonly handle: ClusterHandle;
+    readonly controlPlane: IstioControlPlane;
+    readonly gateway?: EastWestGateway;
+}
+
+export class Mesh extends pulumi.ComponentResource {
+    readonly pki: MeshPki;
+    readonly clusters: ReadonlyMap<string, MeshCluster>;
+
+    constructor(name: string, readonly config: MeshConfig, opts?: pulumi.ComponentResourceOptions) {
+        super("mesh:index:Mesh", name, {}, opts);
+        const o = { parent: this };
+        const plan = planMesh(config);
+        const mesh = { meshId: config.meshId, trustDomain: config.trustDomain, istio: config.istio };
+        this.pki = new MeshPki(`${name}-pki`, { meshId: config.meshId, pki: config.pki }, o);
+
+        const handles = new Map(config.clusters.map((c) => [c.name, provisionCluster(`${name}-${c.name}`, c, o)]));
+        const clusters = new Map<string, MeshCluster>();
+        const gateway = (p: ClusterPlan, cp: IstioControlPlane, after: pulumi.Resource[]) =>
+            p.eastWestGateway
+                ? new EastWestGateway(`${name}-${p.cluster.name}-eastwest`, { mesh, plan: p, cluster: handles.get(p.cluster.name)!, namespace: cp.namespace.metadata.name, after }, o)
+                : undefined;
+
+        // Primaries first: a remote's istiod needs its primary's gateway address.
+        for (const p of plan.clusters.filter((c) => c.isPrimary)) {
+            const handle = handles.get(p.cluster.name)!;
+            const ca = this.pki.intermediate(p.cluster.name).bundle;
+            const controlPlane = new IstioControlPlane(`${name}-${p.cluster.name}-istio`, { mesh, plan: p, cluster: handle, ca }, o);
+            clusters.set(p.cluster.name, { plan: p, handle, controlPlane, gateway: gateway(p, controlPlane, [controlPlane.istiod]) });
+        }
+        for (const p of plan.clusters.filter((c) => !c.isPrimary)) {
+            const handle = handles.get(p.cluster.name)!;
+            const remotePilotAddress = clusters.get(p.controlPlane)!.gateway!.address;
+            const controlPlane = new IstioControlPlane(`${name}-${p.cluster.name}-istio`, { mesh, plan: p, cluster: handle, remotePilotAddress }, o);
+            clusters.set(p.cluster.name, { plan: p, handle, controlPlane });
+        }
+
+        const secrets = new Map<string, pulumi.Resource>();
+        for (const { watcher, watched } of plan.remoteSecrets) {
+            const w = clusters.get(watcher)!;
+            const target = clusters.get(watched)!;
+            const secret = remoteSecret(
+                `${name}-${watcher}-istio-remote-${watched}`,
+                { namespace: w.controlPlane.namespace.metadata.name, provider: w.handle.provider, watched, apiServer: target.handle.apiServer, readerToken: target.controlPlane.readerToken },
+                { parent: w.controlPlane },
+            );
+            secrets.set(`${watcher}/${watched}`, secret);
+        }
+
+        // A remote's gateway proxy is injected by its primary, which must first be able to watch it.
+        for (const [clusterName, c] of clusters) {
+            if (c.plan.isPrimary) continue;
+            const g = gateway(c.plan, c.controlPlane, [c.controlPlane.istiod, secrets.get(`${c.plan.controlPlane}/${clusterName}`)!]);
+            if (g) clusters.set(clusterName, { ...c, gateway: g });
+        }
+        this.clusters = clusters;
+        this.registerOutputs({});
+    }
+}

@@ -1,0 +1,110 @@
+/**
+ * The mesh's certificate authorities (mirrors Istio's tools/certs/common.mk): one root for the
+ * whole mesh and one intermediate per primary cluster, which istiod loads from `cacerts`.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import { PkiConfig } from "../stacks/config";
+
+export interface CaBundle {
+    /** The four keys of Istio's `cacerts` Secret (security/pkg/pki/util/keycertbundle.go). */
+    readonly "ca-cert.pem": pulumi.Output<string>;
+    readonly "ca-key.pem": pulumi.Output<string>;
+    readonly "root-cert.pem": pulumi.Output<string>;
+    readonly "cert-chain.pem": pulumi.Output<string>;
+}
+
+export interface MeshPkiArgs {
+    readonly meshId: string;
+    readonly pki: PkiConfig;
+}
+
+const HOURS_PER_DAY = 24;
+
+export class MeshPki extends pulumi.ComponentResource {
+    /** The root certificate every cluster trusts; public. */
+    readonly rootCertificatePem: pulumi.Output<string>;
+    private readonly rootKey: tls.PrivateKey;
+    private readonly rootCert: tls.SelfSignedCert;
+
+    constructor(private readonly name: string, private readonly args: MeshPkiArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mesh:pki:MeshPki", name, {}, opts);
+        const { pki, meshId } = args;
+        // Losing the root means re-issuing trust for the whole mesh, hence `protect`.
+        const rootOpts = { parent: this, protect: pki.protectRoot };
+        this.rootKey = new tls.PrivateKey(`${name}-root-key`, keyArgs(pki), rootOpts);
+        this.rootCert = new tls.SelfSignedCert(
+            `${name}-root-cert`,
+            {
+                privateKeyPem: this.rootKey.privateKeyPem,
+                subject: { commonName: `${meshId} Root CA`, organization: pki.organization },
+                isCaCertificate: true,
+                validityPeriodHours: pki.rootValidityDays * HOURS_PER_DAY,
+                allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
+            },
+            rootOpts,
+        );
+        this.rootCertificatePem = this.rootCert.certPem;
+        this.registerOutputs({ rootCertificatePem: this.rootCertificatePem });
+    }
+
+    /** An intermediate CA for one primary cluster, signed by the root. */
+    intermediate(cluster: string): IntermediateCa {
+        return new IntermediateCa(`${this.name}-${cluster}`, { cluster, pki: this.args.pki, rootKey: this.rootKey, rootCert: this.rootCert }, { parent: this });
+    }
+}
+
+export interface IntermediateCaArgs {
+    readonly cluster: string;
+    readonly pki: PkiConfig;
+    readonly rootKey: tls.PrivateKey;
+    readonly rootCert: tls.SelfSignedCert;
+}
+
+export class IntermediateCa extends pulumi.ComponentResource {
+    readonly bundle: CaBundle;
+
+    constructor(name: string, args: IntermediateCaArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mesh:pki:IntermediateCa", name, {}, opts);
+        const { cluster, pki } = args;
+        const key = new tls.PrivateKey(`${name}-key`, keyArgs(pki), { parent: this });
+        const csr = new tls.CertRequest(
+            `${name}-csr`,
+            {
+                privateKeyPem: key.privateKeyPem,
+                // L=<cluster> as Istio's tooling does; the SAN is istiod's in-cluster name.
+                subject: { commonName: "Intermediate CA", organization: pki.organization, locality: cluster },
+                dnsNames: ["istiod.istio-system.svc"],
+            },
+            { parent: this },
+        );
+        const validityHours = pki.intermediateValidityDays * HOURS_PER_DAY;
+        const cert = new tls.LocallySignedCert(
+            `${name}-cert`,
+            {
+                certRequestPem: csr.certRequestPem,
+                caPrivateKeyPem: args.rootKey.privateKeyPem,
+                caCertPem: args.rootCert.certPem,
+                isCaCertificate: true,
+                // pathlen:0 — this CA signs workload certificates only, never another CA.
+                maxPathLength: 0,
+                validityPeriodHours: validityHours,
+                // Re-issued by the first `pulumi up` in the last third of its life; istiod reloads cacerts.
+                earlyRenewalHours: Math.floor(validityHours / 3),
+                allowedUses: ["cert_signing", "crl_signing", "digital_signature", "key_encipherment"],
+            },
+            { parent: this },
+        );
+        this.bundle = {
+            "ca-cert.pem": cert.certPem,
+            "ca-key.pem": pulumi.secret(key.privateKeyPem),
+            "root-cert.pem": args.rootCert.certPem,
+            "cert-chain.pem": pulumi.interpolate`${cert.certPem}${args.rootCert.certPem}`,
+        };
+        this.registerOutputs({});
+    }
+}
+
+function keyArgs(pki: PkiConfig): tls.PrivateKeyArgs {
+    return pki.keyAlgorithm === "RSA" ? { algorithm: "RSA", rsaBits: 4096 } : { algorithm: "ECDSA", ecdsaCurve: "P256" };
+}

@@ -1,0 +1,9 @@
+/** @type {import('jest').Config} */
+module.exports = {
+    testEnvironment: "node",
+    roots: ["<rootDir>/test"],
+    testMatch: ["**/*.test.ts"],
+    // Type errors are caught once by `tsc --noEmit` in `npm test`; here transpile only.
+    transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true, diagnostics: false }] },
+    testTimeout: 60000,
+};

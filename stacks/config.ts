@@ -1,0 +1,329 @@
+/**
+ * The stack configuration: its schema, defaults and every cross-field rule, read and checked in
+ * one place before any resource exists. `parseMeshConfig` is pure but for reading the
+ * kubeconfig files and chart directories the config names, so tests call it directly.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { z } from "zod";
+import { Cidr, formatCidr, hostAddress, overlaps, parseCidr, subnet } from "./cidr";
+import { expandHome, readKubeconfig } from "./kubeconfig";
+
+/** The Istio release installed when `mesh:istio.version` is not set. */
+export const DEFAULT_ISTIO_VERSION = "1.30.3";
+export const DEFAULT_CHART_REPOSITORY = "https://istio-release.storage.googleapis.com/charts";
+/** The namespace of every key this program reads. */
+export const CONFIG_NAMESPACE = "mesh";
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+// Istio puts the network into the `topology.istio.io/network` label, so it must be a label value.
+const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const dnsLabel = z.string().max(63).regex(DNS_LABEL, "must be a DNS-1123 label (lower-case letters, digits and '-', starting and ending alphanumeric)");
+const positiveInt = z.number().int().positive();
+const cidr = z.string().refine((s) => parseCidr(s) !== undefined, "must be an IPv4 CIDR block like 10.0.0.0/16 with no host bits set");
+
+const awsSchema = z.strictObject({
+    /** EKS Kubernetes version. */
+    kubernetesVersion: z.string().regex(/^1\.\d+$/, "must look like 1.33").default("1.33"),
+    vpcCidr: cidr.default("10.0.0.0/16"),
+    /** How many availability zones get a private and a public subnet (at least two, as EKS requires). */
+    zones: z.number().int().min(2).max(6).default(2),
+    instanceType: z.string().min(1).default("m6i.large"),
+    desiredSize: positiveInt.default(3),
+    minSize: positiveInt.default(2),
+    maxSize: positiveInt.default(6),
+    endpointPublicAccess: z.boolean().default(true),
+    endpointPrivateAccess: z.boolean().default(true),
+    publicAccessCidrs: z.array(cidr).min(1).default(["0.0.0.0/0"]),
+    /** IAM principals given cluster-admin through EKS access entries, besides the deployer. */
+    adminPrincipalArns: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+$/, "must be an IAM role or user ARN")).default([]),
+    /** AWS CLI profile for the provider and for `aws eks get-token` in the kubeconfig. */
+    profile: z.string().min(1).optional(),
+    /** Annotations for the east-west gateway Service (merged over the NLB defaults). */
+    gatewayServiceAnnotations: z.record(z.string(), z.string()).default({}),
+});
+
+const azureSchema = z.strictObject({
+    kubernetesVersion: z.string().regex(/^1\.\d+(\.\d+)?$/, "must look like 1.33").default("1.33"),
+    subscriptionId: z.string().uuid().optional(),
+    /** An existing resource group to use; by default one is created per cluster. */
+    resourceGroupName: z.string().min(1).optional(),
+    vnetCidr: cidr.default("10.1.0.0/16"),
+    /** Node and pod subnet (Azure CNI); default: the first /20 of the VNet. */
+    subnetCidr: cidr.optional(),
+    serviceCidr: cidr.default("10.200.0.0/16"),
+    vmSize: z.string().min(1).default("Standard_D4s_v5"),
+    nodeCount: positiveInt.default(3),
+    minCount: positiveInt.default(2),
+    maxCount: positiveInt.default(6),
+    /** Source ranges allowed to reach the API server; empty: unrestricted. */
+    authorizedIpRanges: z.array(cidr).default([]),
+    gatewayServiceAnnotations: z.record(z.string(), z.string()).default({}),
+});
+
+const existingSchema = z.strictObject({
+    kubeconfig: z.string().min(1),
+    context: z.string().min(1).optional(),
+    /** The API address istiod in other clusters uses; default: the kubeconfig's server. */
+    apiServer: z.string().url().optional(),
+    /** Same-network overlap checks need the pod range, when known. */
+    podCidr: cidr.optional(),
+    gatewayServiceAnnotations: z.record(z.string(), z.string()).default({}),
+});
+
+const clusterSchema = z.strictObject({
+    name: dnsLabel,
+    provider: z.enum(["aws", "azure", "existing"], { message: "must be one of aws, azure, existing" }),
+    region: z.string().min(1).optional(),
+    network: z.string().max(63).regex(LABEL_VALUE, "must be a Kubernetes label value (letters, digits, '-', '_', '.')"),
+    role: z.enum(["primary", "remote"], { message: "must be primary or remote" }).default("primary"),
+    primary: z.string().optional(),
+    aws: awsSchema.optional(),
+    azure: azureSchema.optional(),
+    existing: existingSchema.optional(),
+});
+
+const chartValues = z.record(z.string(), z.unknown());
+const istioSchema = z.strictObject({
+    version: z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, "must be an Istio release like 1.30.3").default(DEFAULT_ISTIO_VERSION),
+    chartRepository: z.string().min(1).default(DEFAULT_CHART_REPOSITORY),
+    /** Image registry for Istio's images (the charts in Istio's source tree point at test images). */
+    hub: z.string().min(1).default("docker.io/istio"),
+    /** Extra Helm values per chart, merged under the values this program sets. */
+    values: z.strictObject({ base: chartValues.default({}), istiod: chartValues.default({}), gateway: chartValues.default({}) }).default({ base: {}, istiod: {}, gateway: {} }),
+    /** Helm's per-release timeout in seconds. */
+    timeoutSeconds: positiveInt.default(600),
+});
+
+const pkiSchema = z.strictObject({
+    organization: z.string().min(1).optional(),
+    keyAlgorithm: z.enum(["ECDSA", "RSA"], { message: "must be ECDSA or RSA" }).default("ECDSA"),
+    rootValidityDays: positiveInt.default(3650),
+    intermediateValidityDays: positiveInt.default(730),
+    protectRoot: z.boolean().default(true),
+});
+
+export type AwsSettings = z.infer<typeof awsSchema>;
+export type AzureSettings = z.infer<typeof azureSchema> & { subnetCidr: string; dnsServiceIp: string };
+export type ExistingSettings = z.infer<typeof existingSchema> & { context: string; apiServer: string; kubeconfigContent: string };
+export type CloudProvider = "aws" | "azure" | "existing";
+export type Role = "primary" | "remote";
+
+/** One cluster's identity and settings, from which every name, label and Istio value is derived. */
+export interface ClusterConfig {
+    readonly name: string;
+    readonly provider: CloudProvider;
+    readonly region?: string;
+    readonly network: string;
+    readonly role: Role;
+    /** For a remote: the primary whose istiod serves it. */
+    readonly primary?: string;
+    readonly aws?: AwsSettings;
+    readonly azure?: AzureSettings;
+    readonly existing?: ExistingSettings;
+}
+
+export interface IstioConfig extends z.infer<typeof istioSchema> {
+    /** Set when chartRepository is a local directory: its absolute path. */
+    readonly chartDirectory?: string;
+}
+
+export interface PkiConfig extends z.infer<typeof pkiSchema> {
+    readonly organization: string;
+}
+
+export interface MeshConfig {
+    readonly meshId: string;
+    readonly trustDomain: string;
+    readonly istio: IstioConfig;
+    readonly pki: PkiConfig;
+    readonly clusters: readonly ClusterConfig[];
+}
+
+/** Every problem found in the configuration, each naming its key. */
+export class ConfigError extends Error {
+    constructor(readonly problems: readonly string[]) {
+        super(`invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` + problems.map((p) => `  - ${p}`).join("\n"));
+        this.name = "ConfigError";
+    }
+}
+
+const KNOWN_KEYS = ["meshId", "trustDomain", "istio", "pki", "clusters"];
+
+/**
+ * Validates the raw `mesh:*` configuration (key without namespace → value, values already
+ * JSON-decoded) and returns it typed with defaults applied, or throws a ConfigError listing
+ * every problem.
+ */
+export function parseMeshConfig(raw: Record<string, unknown>): MeshConfig {
+    const problems: string[] = [];
+    const check = <T extends z.ZodType>(schema: T, value: unknown, key: string): z.infer<T> | undefined => {
+        const result = schema.safeParse(value);
+        if (result.success) return result.data;
+        for (const issue of result.error.issues) problems.push(...describe(key, issue));
+        return undefined;
+    };
+
+    for (const key of Object.keys(raw)) {
+        if (!KNOWN_KEYS.includes(key)) problems.push(`${CONFIG_NAMESPACE}:${key}: unknown key (known: ${KNOWN_KEYS.join(", ")})`);
+    }
+    const meshId = raw.meshId === undefined ? (problems.push("mesh:meshId: required (a DNS-1123 label)"), undefined) : check(dnsLabel, raw.meshId, "mesh:meshId");
+    const trustDomain = check(z.string().max(253).regex(/^[a-zA-Z0-9]([-a-zA-Z0-9.]*[a-zA-Z0-9])?$/, "must be a DNS name like cluster.local").default("cluster.local"), raw.trustDomain, "mesh:trustDomain");
+    const istio = checkIstio(check(istioSchema, raw.istio ?? {}, "mesh:istio"), problems);
+    const pki = checkPki(check(pkiSchema, raw.pki ?? {}, "mesh:pki"), meshId, problems);
+    const clusters = checkClusters(raw.clusters, check, problems);
+
+    if (problems.length > 0) throw new ConfigError(problems);
+    return { meshId: meshId!, trustDomain: trustDomain!, istio: istio!, pki: pki!, clusters: clusters! };
+}
+
+type Check = <T extends z.ZodType>(schema: T, value: unknown, key: string) => z.infer<T> | undefined;
+
+function checkIstio(istio: z.infer<typeof istioSchema> | undefined, problems: string[]): IstioConfig | undefined {
+    if (!istio) return undefined;
+    if (/^(https?|oci):\/\//.test(istio.chartRepository)) return istio;
+    const dir = path.resolve(expandHome(istio.chartRepository));
+    const missing = ["base", "istiod", "gateway"].filter((chart) => !fs.existsSync(path.join(dir, chart, "Chart.yaml")));
+    if (missing.length > 0) {
+        problems.push(`mesh:istio.chartRepository: must be an http(s)/oci Helm repository URL or a directory holding base/, istiod/ and gateway/ charts; ${dir} lacks ${missing.join(", ")}`);
+        return undefined;
+    }
+    return { ...istio, chartDirectory: dir };
+}
+
+function checkPki(pki: z.infer<typeof pkiSchema> | undefined, meshId: string | undefined, problems: string[]): PkiConfig | undefined {
+    if (!pki) return undefined;
+    if (pki.intermediateValidityDays >= pki.rootValidityDays) {
+        problems.push(`mesh:pki.intermediateValidityDays: ${pki.intermediateValidityDays} days would outlive the root CA (rootValidityDays: ${pki.rootValidityDays}); it must be shorter`);
+    }
+    return { ...pki, organization: pki.organization ?? meshId ?? "mesh" };
+}
+
+function checkClusters(raw: unknown, check: Check, problems: string[]): ClusterConfig[] | undefined {
+    if (raw === undefined || (Array.isArray(raw) && raw.length === 0)) {
+        problems.push("mesh:clusters: required; list at least one cluster");
+        return undefined;
+    }
+    if (!Array.isArray(raw)) {
+        problems.push("mesh:clusters: must be a list of clusters");
+        return undefined;
+    }
+    const key = (i: number) => `mesh:clusters[${i}]`;
+    const parsed = raw.map((c, i) => check(clusterSchema, c, key(i)));
+    const byName = new Map<string, { index: number; cluster: z.infer<typeof clusterSchema> }>();
+    parsed.forEach((c, i) => {
+        if (!c) return;
+        const seen = byName.get(c.name);
+        if (seen) problems.push(`${key(i)}.name: "${c.name}" is already the name of mesh:clusters[${seen.index}]; cluster names must be unique`);
+        else byName.set(c.name, { index: i, cluster: c });
+    });
+
+    const clusters: ClusterConfig[] = [];
+    const indices = new Map<ClusterConfig, number>();
+    parsed.forEach((c, i) => {
+        if (!c) return;
+        const k = key(i);
+        for (const block of ["aws", "azure", "existing"] as const) {
+            if (c[block] !== undefined && c.provider !== block) problems.push(`${k}.${block}: only allowed when provider is ${block} (provider is ${c.provider})`);
+        }
+        if (c.provider !== "existing" && !c.region) problems.push(`${k}.region: required for provider ${c.provider}`);
+        if (c.provider === "aws" && c.region && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(c.region)) problems.push(`${k}.region: "${c.region}" is not an AWS region like us-east-1`);
+        if (c.provider === "azure" && c.region && !/^[a-z0-9]+$/.test(c.region)) problems.push(`${k}.region: "${c.region}" is not an Azure location like westeurope`);
+        if (c.role === "primary" && c.primary !== undefined) problems.push(`${k}.primary: only allowed when role is remote; a primary runs its own istiod`);
+        if (c.role === "remote") {
+            const target = c.primary === undefined ? undefined : byName.get(c.primary);
+            if (c.primary === undefined) problems.push(`${k}.primary: required when role is remote: name the primary whose istiod serves this cluster`);
+            else if (!target) problems.push(`${k}.primary: "${c.primary}" is not the name of a cluster in mesh:clusters`);
+            else if (target.cluster.role !== "primary") problems.push(`${k}.primary: "${c.primary}" is a remote; a remote must be served by a primary`);
+        }
+        const settings = providerSettings(c, k, check, problems);
+        if (settings !== null) {
+            const cluster = { ...c, ...settings } as ClusterConfig;
+            clusters.push(cluster);
+            indices.set(cluster, i);
+        }
+    });
+
+    const roles = raw.map((c) => (c && typeof c === "object" ? ((c as { role?: unknown }).role ?? "primary") : undefined));
+    if (!roles.includes("primary")) {
+        problems.push("mesh:clusters: no cluster has role primary; a mesh needs at least one istiod");
+    }
+    checkNetworkCidrs(clusters, (c) => key(indices.get(c)!), problems);
+    return clusters;
+}
+
+/** Fills provider defaults; null when the block is invalid (its problems already recorded). */
+function providerSettings(c: z.infer<typeof clusterSchema>, k: string, check: Check, problems: string[]): Partial<ClusterConfig> | null {
+    switch (c.provider) {
+        case "aws": {
+            const aws = check(awsSchema, c.aws ?? {}, `${k}.aws`);
+            if (!aws) return null;
+            if (!(aws.minSize <= aws.desiredSize && aws.desiredSize <= aws.maxSize)) problems.push(`${k}.aws: needs minSize ≤ desiredSize ≤ maxSize (got ${aws.minSize}, ${aws.desiredSize}, ${aws.maxSize})`);
+            const vpc = parseCidr(aws.vpcCidr)!;
+            if (vpc.prefix + Math.ceil(Math.log2(2 * aws.zones)) > 28) problems.push(`${k}.aws.vpcCidr: ${aws.vpcCidr} is too small for ${aws.zones * 2} subnets of at least /28`);
+            return { aws };
+        }
+        case "azure": {
+            const azure = check(azureSchema, c.azure ?? {}, `${k}.azure`);
+            if (!azure) return null;
+            if (!(azure.minCount <= azure.nodeCount && azure.nodeCount <= azure.maxCount)) problems.push(`${k}.azure: needs minCount ≤ nodeCount ≤ maxCount (got ${azure.minCount}, ${azure.nodeCount}, ${azure.maxCount})`);
+            const vnet = parseCidr(azure.vnetCidr)!;
+            const subnetCidr = azure.subnetCidr ?? (vnet.prefix <= 20 ? formatCidr(subnet(vnet, 20, 0)) : azure.vnetCidr);
+            const sub = parseCidr(subnetCidr)!;
+            const service = parseCidr(azure.serviceCidr)!;
+            if (!contains(vnet, sub)) problems.push(`${k}.azure.subnetCidr: ${subnetCidr} is not inside vnetCidr ${azure.vnetCidr}`);
+            if (overlaps(vnet, service)) problems.push(`${k}.azure.serviceCidr: ${azure.serviceCidr} overlaps vnetCidr ${azure.vnetCidr}; AKS needs them apart`);
+            return { azure: { ...azure, subnetCidr, dnsServiceIp: hostAddress(service, 10) } };
+        }
+        case "existing": {
+            if (!c.existing) {
+                problems.push(`${k}.existing: required for provider existing (at least existing.kubeconfig)`);
+                return null;
+            }
+            const existing = check(existingSchema, c.existing, `${k}.existing`);
+            if (!existing) return null;
+            try {
+                const kc = readKubeconfig(existing.kubeconfig, existing.context);
+                return { existing: { ...existing, context: kc.context, apiServer: existing.apiServer ?? kc.server, kubeconfigContent: kc.kubeconfig } };
+            } catch (e) {
+                problems.push(`${k}.existing: ${(e as Error).message}`);
+                return null;
+            }
+        }
+    }
+}
+
+/** Clusters on one network route each other's pod IPs directly, so their address ranges must not overlap. */
+function checkNetworkCidrs(clusters: ClusterConfig[], keyOf: (c: ClusterConfig) => string, problems: string[]): void {
+    const ranges = clusters.flatMap((c) => clusterCidrs(c).map(([field, text]) => ({ cluster: c, field, text, cidr: parseCidr(text)! })));
+    for (let a = 0; a < ranges.length; a++) {
+        for (let b = a + 1; b < ranges.length; b++) {
+            const x = ranges[a], y = ranges[b];
+            if (x.cluster === y.cluster || x.cluster.network !== y.cluster.network) continue;
+            if (overlaps(x.cidr, y.cidr)) {
+                problems.push(
+                    `${keyOf(y.cluster)}.${y.field}: ${y.text} overlaps ${keyOf(x.cluster)}.${x.field} (${x.text}, cluster "${x.cluster.name}"); ` +
+                        `clusters on network "${x.cluster.network}" share one flat address space`,
+                );
+            }
+        }
+    }
+}
+
+function clusterCidrs(c: ClusterConfig): [string, string][] {
+    if (c.aws) return [["aws.vpcCidr", c.aws.vpcCidr]];
+    if (c.azure) return [["azure.vnetCidr", c.azure.vnetCidr]];
+    if (c.existing?.podCidr) return [["existing.podCidr", c.existing.podCidr]];
+    return [];
+}
+
+function contains(outer: Cidr, inner: Cidr): boolean {
+    return inner.prefix >= outer.prefix && overlaps(outer, inner);
+}
+
+function describe(key: string, issue: z.core.$ZodIssue): string[] {
+    const where = key + issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
+    if (issue.code === "unrecognized_keys") return issue.keys.map((k) => `${where}.${k}: unknown key`);
+    if (issue.code === "invalid_type" && issue.input === undefined) return [`${where}: required`];
+    return [`${where}: ${issue.message}`];
+}
