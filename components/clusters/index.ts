@@ -5,7 +5,7 @@ import { EksCluster } from "./eks";
 import { ExistingCluster } from "./existing";
 import { ClusterHandle } from "./handle";
 
-export { ClusterHandle } from "./handle";
+export type { ClusterHandle } from "./handle";
 
 /** Provisions (or, for `existing`, connects to) one cluster on its cloud. */
 export function provisionCluster(name: string, cluster: ClusterConfig, opts: pulumi.ComponentResourceOptions): ClusterHandle {

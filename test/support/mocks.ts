@@ -1,0 +1,165 @@
+/**
+ * A fake cloud for the Pulumi mock runtime: records every resource and invoke, returns the outputs
+ * the real providers would (endpoints, tokens, certificates, load balancer addresses), optionally
+ * after a simulated creation time, and throws on any call it does not know.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+export interface Recorded {
+    readonly type: string;
+    readonly name: string;
+    readonly inputs: any;
+    readonly provider?: string;
+    readonly custom: boolean;
+    /** Set for reads (`Resource.get`). */
+    readonly id?: string;
+    /** Simulated clock (ms) when the engine would have started and finished the step. */
+    readonly start: number;
+    end: number;
+}
+
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+export function isSecretValue(v: unknown): boolean {
+    return typeof v === "object" && v !== null && (v as any)[SIG_KEY] === SECRET_SIG;
+}
+
+/** Strips secret wrappers so assertions can read inputs. */
+export function reveal<T = any>(v: any): T {
+    if (isSecretValue(v)) return reveal(v.value);
+    if (Array.isArray(v)) return v.map(reveal) as any;
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)])) as any;
+    return v;
+}
+
+const b64 = (s: string) => Buffer.from(s).toString("base64");
+
+/** `provider` is "urn::…::<name>::<id>"; the provider resource's name identifies the cluster. */
+export function providerName(provider?: string): string {
+    return provider?.split("::")[3] ?? "";
+}
+
+export type Delay = (r: { type: string; name: string; read: boolean }) => number;
+
+export class MeshMocks implements pulumi.runtime.Mocks {
+    readonly resources: Recorded[] = [];
+    readonly calls: { token: string; inputs: any }[] = [];
+    private inFlight = 0;
+    private readonly t0 = Date.now();
+
+    /** `delay` returns the simulated duration (ms) of a step; none: instant. */
+    constructor(private readonly delay?: Delay) {}
+
+    async newResource(args: pulumi.runtime.MockResourceArgs): Promise<{ id: string | undefined; state: Record<string, any> }> {
+        const read = args.id !== undefined && args.id !== "";
+        const record: Recorded = { type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, custom: args.custom ?? true, id: read ? args.id : undefined, start: this.now(), end: 0 };
+        this.resources.push(record);
+        this.inFlight++;
+        try {
+            const ms = this.delay?.({ type: args.type, name: args.name, read }) ?? 0;
+            if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+            record.end = this.now();
+            return { id: read ? args.id : `${args.name}-id`, state: { ...args.inputs, ...fakeOutputs(args) } };
+        } finally {
+            this.inFlight--;
+        }
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+        this.calls.push({ token: args.token, inputs: args.inputs });
+        switch (args.token) {
+            case "aws:index/getAvailabilityZones:getAvailabilityZones":
+                return { names: ["zone-a", "zone-b", "zone-c", "zone-d", "zone-e", "zone-f"], zoneIds: [] };
+            case "aws:index/getCallerIdentity:getCallerIdentity":
+                return { accountId: "123456789012", arn: "arn:aws:sts::123456789012:assumed-role/platform-deployer/ci", userId: "AROA:ci" };
+            case "aws:iam/getSessionContext:getSessionContext":
+                return { arn: args.inputs.arn, issuerArn: "arn:aws:iam::123456789012:role/platform-deployer", issuerName: "platform-deployer" };
+            case "aws:index/getPartition:getPartition":
+                return { partition: "aws", dnsSuffix: "amazonaws.com" };
+            case "azure-native:authorization:getClientConfig":
+                return { subscriptionId: "00000000-0000-0000-0000-000000000001", tenantId: "t", clientId: "c", objectId: "o" };
+            case "azure-native:containerservice:listManagedClusterAdminCredentials":
+                return { kubeconfigs: [{ name: "clusterAdmin", value: b64(`apiVersion: v1\nkind: Config\n# admin kubeconfig of ${args.inputs.resourceName}\n`) }] };
+            default:
+                throw new Error(`unexpected invoke ${args.token}`);
+        }
+    }
+
+    /** Resolves once no registration is in flight or arriving (the program's graph is complete). */
+    async settled(): Promise<void> {
+        let quiet = 0;
+        let seen = -1;
+        while (quiet < 5) {
+            await new Promise((r) => setTimeout(r, 5));
+            if (this.inFlight === 0 && this.resources.length === seen) quiet++;
+            else quiet = 0;
+            seen = this.resources.length;
+        }
+    }
+
+    /** Simulated wall time of the whole run: when the last step finished. */
+    get makespan(): number {
+        return Math.max(0, ...this.resources.map((r) => r.end));
+    }
+
+    private now(): number {
+        return Date.now() - this.t0;
+    }
+
+    // Queries for assertions.
+    ofType(type: string): Recorded[] {
+        return this.resources.filter((r) => r.type === type);
+    }
+    named(name: string): Recorded {
+        const found = this.resources.filter((r) => r.name === name);
+        if (found.length !== 1) throw new Error(`expected one resource named ${name}, found ${found.length}`);
+        return found[0];
+    }
+}
+
+function fakeOutputs(args: pulumi.runtime.MockResourceArgs): Record<string, any> {
+    const i = args.inputs;
+    const cluster = providerName(args.provider).replace(/^mesh-/, "").replace(/-k8s$/, "");
+    switch (args.type) {
+        case "tls:index/privateKey:PrivateKey":
+            return { privateKeyPem: `-----BEGIN PRIVATE KEY-----\n${args.name}\n-----END PRIVATE KEY-----\n`, publicKeyPem: `PUBLIC(${args.name})` };
+        case "tls:index/selfSignedCert:SelfSignedCert":
+        case "tls:index/locallySignedCert:LocallySignedCert":
+            return { certPem: `-----BEGIN CERTIFICATE-----\n${args.name}\n-----END CERTIFICATE-----\n`, readyForRenewal: false };
+        case "tls:index/certRequest:CertRequest":
+            return { certRequestPem: `CSR(${args.name})` };
+        case "aws:eks/cluster:Cluster":
+            return {
+                name: i.name,
+                endpoint: `https://${i.name}.gr7.eks.amazonaws.com`,
+                certificateAuthority: { data: b64(`EKS-CA(${i.name})`) },
+                vpcConfig: { ...i.vpcConfig, clusterSecurityGroupId: `sg-${i.name}` },
+            };
+        case "azure-native:containerservice:ManagedCluster":
+            return { name: i.resourceName, fqdn: `${i.resourceName}.hcp.${i.location}.azmk8s.io`, identity: { type: "SystemAssigned", principalId: `principal-${i.resourceName}` } };
+        case "azure-native:resources:ResourceGroup":
+            return { name: i.resourceGroupName };
+        case "azure-native:network:VirtualNetwork":
+            return { name: i.virtualNetworkName };
+        case "kubernetes:core/v1:Secret":
+            if (i.type !== "kubernetes.io/service-account-token") return {};
+            // What the token controller fills in.
+            return { data: { token: b64(`token-of-${cluster}`), "ca.crt": b64(`ca-of-${cluster}`), namespace: b64("istio-system") } };
+        case "kubernetes:helm.sh/v3:Release":
+            return { status: { name: i.name, namespace: i.namespace, status: "deployed", revision: 1, version: i.version ?? "local", chart: i.chart } };
+        case "kubernetes:core/v1:Service": {
+            // AWS NLBs get hostnames, other clouds IPs.
+            const ingress = cluster.startsWith("aws") ? { hostname: `${cluster}-ew.elb.amazonaws.com` } : { ip: `203.0.113.${(hash(cluster) % 250) + 1}` };
+            return { status: { loadBalancer: { ingress: [ingress] } } };
+        }
+        default:
+            return {};
+    }
+}
+
+function hash(s: string): number {
+    let h = 0;
+    for (const c of s) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+    return h;
+}
