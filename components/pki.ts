@@ -24,14 +24,16 @@ const HOURS_PER_DAY = 24;
 export class MeshPki extends pulumi.ComponentResource {
     /** The root certificate every cluster trusts; public. */
     readonly rootCertificatePem: pulumi.Output<string>;
+    private readonly provider: tls.Provider;
     private readonly rootKey: tls.PrivateKey;
     private readonly rootCert: tls.SelfSignedCert;
 
     constructor(private readonly name: string, private readonly args: MeshPkiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mesh:pki:MeshPki", name, {}, opts);
         const { pki, meshId } = args;
+        this.provider = new tls.Provider(`${name}-tls`, {}, { parent: this });
         // Losing the root means re-issuing trust for the whole mesh, hence `protect`.
-        const rootOpts = { parent: this, protect: pki.protectRoot };
+        const rootOpts = { parent: this, provider: this.provider, protect: pki.protectRoot };
         this.rootKey = new tls.PrivateKey(`${name}-root-key`, keyArgs(pki), rootOpts);
         this.rootCert = new tls.SelfSignedCert(
             `${name}-root-cert`,
@@ -50,7 +52,7 @@ export class MeshPki extends pulumi.ComponentResource {
 
     /** An intermediate CA for one primary cluster, signed by the root. */
     intermediate(cluster: string): IntermediateCa {
-        return new IntermediateCa(`${this.name}-${cluster}`, { cluster, pki: this.args.pki, rootKey: this.rootKey, rootCert: this.rootCert }, { parent: this });
+        return new IntermediateCa(`${this.name}-${cluster}`, { cluster, pki: this.args.pki, rootKey: this.rootKey, rootCert: this.rootCert }, { parent: this, providers: [this.provider] });
     }
 }
 
