@@ -13,7 +13,7 @@ export interface Recorded {
     readonly custom: boolean;
     /** Set for reads (`Resource.get`). */
     readonly id?: string;
-    /** Simulated clock (ms) when the engine would have started and finished the step. */
+    /** Simulated clock (minutes) when the engine would have started and finished the step. */
     readonly start: number;
     end: number;
 }
@@ -40,30 +40,32 @@ export function providerName(provider?: string): string {
     return provider?.split("::")[3] ?? "";
 }
 
+/** Simulated minutes a step takes. */
 export type Delay = (r: { type: string; name: string; read: boolean }) => number;
 
+/**
+ * With a `delay`, steps run on a virtual clock: a step finishes `delay` minutes after it was
+ * registered, and the clock only moves when the program has nothing else to do. Timings are
+ * then exact and reproducible, whatever the machine's speed or load.
+ */
 export class MeshMocks implements pulumi.runtime.Mocks {
     readonly resources: Recorded[] = [];
     readonly calls: { token: string; inputs: any }[] = [];
-    private inFlight = 0;
-    private readonly t0 = Date.now();
+    private clock = 0;
+    private readonly due: { at: number; finish: () => void }[] = [];
 
-    /** `delay` returns the simulated duration (ms) of a step; none: instant. */
     constructor(private readonly delay?: Delay) {}
 
     async newResource(args: pulumi.runtime.MockResourceArgs): Promise<{ id: string | undefined; state: Record<string, any> }> {
         const read = args.id !== undefined && args.id !== "";
-        const record: Recorded = { type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, custom: args.custom ?? true, id: read ? args.id : undefined, start: this.now(), end: 0 };
+        const record: Recorded = { type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, custom: args.custom ?? true, id: read ? args.id : undefined, start: this.clock, end: this.clock };
         this.resources.push(record);
-        this.inFlight++;
-        try {
-            const ms = this.delay?.({ type: args.type, name: args.name, read }) ?? 0;
-            if (ms > 0) await new Promise((r) => setTimeout(r, ms));
-            record.end = this.now();
-            return { id: read ? args.id : `${args.name}-id`, state: { ...args.inputs, ...fakeOutputs(args) } };
-        } finally {
-            this.inFlight--;
+        const minutes = this.delay?.({ type: args.type, name: args.name, read }) ?? 0;
+        if (minutes > 0) {
+            await new Promise<void>((finish) => this.due.push({ at: this.clock + minutes, finish }));
+            record.end = this.clock;
         }
+        return { id: read ? args.id : `${args.name}-id`, state: { ...args.inputs, ...fakeOutputs(args) } };
     }
 
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
@@ -86,25 +88,34 @@ export class MeshMocks implements pulumi.runtime.Mocks {
         }
     }
 
-    /** Resolves once no registration is in flight or arriving (the program's graph is complete). */
+    /**
+     * Runs the clock until the program's graph is complete: whenever nothing new is being
+     * registered, the earliest pending steps finish.
+     */
     async settled(): Promise<void> {
-        let quiet = 0;
-        let seen = -1;
-        while (quiet < 5) {
-            await new Promise((r) => setTimeout(r, 5));
-            if (this.inFlight === 0 && this.resources.length === seen) quiet++;
-            else quiet = 0;
-            seen = this.resources.length;
+        for (;;) {
+            await this.quiet();
+            if (this.due.length === 0) return;
+            const at = Math.min(...this.due.map((d) => d.at));
+            this.clock = at;
+            for (const d of this.due.filter((x) => x.at === at)) d.finish();
+            this.due.splice(0, this.due.length, ...this.due.filter((x) => x.at !== at));
         }
     }
 
-    /** Simulated wall time of the whole run: when the last step finished. */
+    /** Simulated minutes from the first registration to the last step's end. */
     get makespan(): number {
-        return Math.max(0, ...this.resources.map((r) => r.end));
+        return this.resources.reduce((m, r) => Math.max(m, r.end), 0) - this.resources.reduce((m, r) => Math.min(m, r.start), Infinity);
     }
 
-    private now(): number {
-        return Date.now() - this.t0;
+    private async quiet(): Promise<void> {
+        let seen = -1;
+        let calm = 0;
+        while (calm < 3) {
+            await new Promise((r) => setImmediate(r));
+            calm = this.resources.length === seen ? calm + 1 : 0;
+            seen = this.resources.length;
+        }
     }
 
     // Queries for assertions.

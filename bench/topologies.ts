@@ -1,0 +1,23 @@
+import { MeshConfig, parseMeshConfig } from "../stacks/config";
+
+/**
+ * The benchmark's meshes: "N" is N primaries alternating EKS and AKS, each on its own network
+ * (32 clusters make 32 × 31 = 992 remote secrets); "3p" is the production shape (two primaries
+ * and a remote on three networks).
+ */
+export function benchMesh(size: string): MeshConfig {
+    const n = parseInt(size, 10);
+    const clusters =
+        size === "3p"
+            ? [
+                  { name: "aws-east", provider: "aws", region: "us-east-1", network: "net-east" },
+                  { name: "azure-west", provider: "azure", region: "westeurope", network: "net-westeurope" },
+                  { name: "aws-west", provider: "aws", region: "us-west-2", network: "net-west", role: "remote", primary: "aws-east" },
+              ]
+            : Array.from({ length: n }, (_, i) =>
+                  i % 2 === 0
+                      ? { name: `aws-${i}`, provider: "aws", region: "us-east-1", network: `net-${i}` }
+                      : { name: `azure-${i}`, provider: "azure", region: "westeurope", network: `net-${i}` },
+              );
+    return parseMeshConfig({ meshId: "bench", clusters });
+}

@@ -1,0 +1,241 @@
+#!/usr/bin/env bash
+# Local Kubernetes clusters for the `local` stack and the e2e test: kwok's binary runtime
+# (real etcd, kube-apiserver, kube-controller-manager, kube-scheduler; fake nodes and pods),
+# all on loopback, built by scripts/toolchain.sh. Nothing is downloaded.
+#
+#   bash scripts/local-clusters.sh up [N]   start clusters c1..cN (default 3); idempotent
+#   bash scripts/local-clusters.sh down     stop and remove every local cluster and its state
+#   bash scripts/local-clusters.sh status   list the clusters and their nodes
+#
+# Each cluster cI gets:
+#   - kube-apiserver on https://127.0.0.1:$((LOCAL_CLUSTERS_PORT_BASE + I)) (default base 32400),
+#   - kube-controller-manager with the service-account key, so the token controller fills
+#     `kubernetes.io/service-account-token` Secrets (token, ca.crt) as on a real cluster,
+#   - LOCAL_CLUSTERS_NODES (default 3) fake nodes labelled topology.kubernetes.io/region=local-I
+#     and /zone=local-I{a,b,c},
+#   - a kwok Stage that gives every LoadBalancer Service an ingress IP 198.18.I.x,
+#   - kwok's default node/pod stages (taken from the kwok module, since a config with any
+#     Stage replaces the defaults),
+#   - no admission webhooks (MutatingAdmissionWebhook/ValidatingAdmissionWebhook disabled in
+#     kube-apiserver): kwok pods have no network, so no webhook server (istiod's sidecar
+#     injector, its validator) can ever answer; with failurePolicy Fail the injector would
+#     reject the east-west gateway pods. LOCAL_CLUSTERS_WEBHOOKS=on keeps them enabled.
+#   - a self-contained kubeconfig at $MESH_LOCAL_STATE/clusters/cI/kubeconfig (context kwok-mesh-cI).
+set -euo pipefail
+LOG_TAG=clusters
+# shellcheck source=local-env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/local-env.sh"
+
+PORT_BASE="${LOCAL_CLUSTERS_PORT_BASE:-32400}"
+NODES="${LOCAL_CLUSTERS_NODES:-3}"
+PREFIX=mesh-
+CLUSTERS_DIR="$MESH_LOCAL_STATE/clusters"
+
+kwok_module_dir() {
+  local v="${KWOK_VERSION:-}"
+  [[ -z $v ]] && v="$(sed -n 's/^KWOK_VERSION=//p' "$MESH_REPO/scripts/toolchain/versions.env" 2>/dev/null)"
+  v="${v:-0.8.0}"
+  local d
+  d="$(go env GOMODCACHE 2>/dev/null)/sigs.k8s.io/kwok@v$v"
+  if [[ ! -d $d/kustomize/stage ]]; then
+    d="$(cd /tmp && GOFLAGS=-mod=mod go mod download -json "sigs.k8s.io/kwok@v$v" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).Dir||""))')"
+  fi
+  [[ -d $d/kustomize/stage ]] || die "kwok module v$v not found (needed for its default stages)"
+  echo "$d"
+}
+
+# kwokctl configuration: component args plus every Stage (kwok's defaults and ours).
+write_config() {
+  local i=$1 file=$2 mod
+  mod="$(kwok_module_dir)"
+  {
+    cat <<EOF
+apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokctlConfiguration
+options:
+  runtime: binary
+  kubeAuthorization: true
+EOF
+    if [[ ${LOCAL_CLUSTERS_WEBHOOKS:-off} != on ]]; then
+      cat <<EOF
+componentsPatches:
+- name: kube-apiserver
+  extraArgs:
+  - key: disable-admission-plugins
+    value: MutatingAdmissionWebhook,ValidatingAdmissionWebhook
+EOF
+    fi
+    # kwok's default stages (kustomize/stage/fast: node/fast, node/heartbeat-with-lease, pod/fast).
+    local f
+    for f in "$mod"/kustomize/stage/node/fast/*.yaml "$mod"/kustomize/stage/node/heartbeat-with-lease/*.yaml "$mod"/kustomize/stage/pod/fast/*.yaml; do
+      [[ $(basename "$f") == kustomization.yaml ]] && continue
+      echo "---"
+      cat "$f"
+    done
+    cat <<EOF
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: service-load-balancer
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Service
+  selector:
+    matchExpressions:
+    - key: '.spec.type'
+      operator: 'In'
+      values: ['LoadBalancer']
+    - key: '.status.loadBalancer.ingress'
+      operator: 'DoesNotExist'
+  next:
+    statusTemplate: |
+      loadBalancer:
+        ingress:
+        - ip: 198.18.$i.{{ add 10 (mod (atoi (last (splitList "." .spec.clusterIP))) 240) }}
+          ipMode: VIP
+EOF
+  } >"$file"
+}
+
+nodes_manifest() {
+  local i=$1 n zones=(a b c d e f)
+  for ((n = 1; n <= NODES; n++)); do
+    local z="local-$i${zones[$(((n - 1) % 6))]}"
+    cat <<EOF
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: c$i-node-$n
+  annotations:
+    node.alpha.kubernetes.io/ttl: "0"
+    kwok.x-k8s.io/node: fake
+  labels:
+    kubernetes.io/arch: amd64
+    kubernetes.io/hostname: c$i-node-$n
+    kubernetes.io/os: linux
+    node-role.kubernetes.io/agent: ""
+    type: kwok
+    topology.kubernetes.io/region: local-$i
+    topology.kubernetes.io/zone: $z
+status:
+  allocatable: {cpu: "32", memory: 256Gi, pods: "110"}
+  capacity: {cpu: "32", memory: 256Gi, pods: "110"}
+EOF
+  done
+}
+
+kc() { local i=$1; shift; kubectl --kubeconfig "$CLUSTERS_DIR/c$i/kubeconfig" "$@"; }
+
+wait_for() {  # wait_for SECONDS DESCRIPTION CMD...
+  local t=$1 what=$2; shift 2
+  local deadline=$((SECONDS + t))
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || die "timed out after ${t}s waiting for $what"
+    sleep 0.5
+  done
+}
+
+token_filled() {
+  local i=$1
+  [[ -n $(kc "$i" -n kube-system get secret mesh-token-probe -o jsonpath='{.data.token}{.data.ca\.crt}' 2>/dev/null) ]] &&
+    [[ -n $(kc "$i" -n kube-system get secret mesh-token-probe -o jsonpath='{.data.ca\.crt}' 2>/dev/null) ]]
+}
+lb_ready() {
+  [[ -n $(kc "$1" -n default get svc mesh-lb-probe -o jsonpath='{.status.loadBalancer.ingress[0].ip}' 2>/dev/null) ]]
+}
+
+up_one() {
+  local i=$1 name="${PREFIX}c$i" dir="$CLUSTERS_DIR/c$i" start
+  start=$(now)
+  mkdir -p "$dir"
+  if kwokctl get clusters 2>/dev/null | grep -qx "$name"; then
+    if kc "$i" get --raw /readyz >/dev/null 2>&1; then log "c$i: already running ($(kc "$i" config view -o jsonpath='{.clusters[0].cluster.server}'))"; return; fi
+    log "c$i: exists but is not answering; starting it"
+    kwokctl start cluster --name "$name" >&2 || die "c$i: kwokctl start failed"
+  else
+    write_config "$i" "$dir/kwok.yaml"
+    log "c$i: creating (kwok binary runtime, apiserver port $((PORT_BASE + i)))"
+    kwokctl create cluster --name "$name" --config "$dir/kwok.yaml" --runtime binary \
+      --kube-apiserver-port "$((PORT_BASE + i))" --kubeconfig "" --wait 120s \
+      --kube-apiserver-binary "$KWOK_KUBE_APISERVER_BINARY" \
+      --kube-controller-manager-binary "$KWOK_KUBE_CONTROLLER_MANAGER_BINARY" \
+      --kube-scheduler-binary "$KWOK_KUBE_SCHEDULER_BINARY" \
+      --kwok-controller-binary "$KWOK_CONTROLLER_BINARY" \
+      --etcd-binary "$KWOK_ETCD_BINARY" >"$dir/create.log" 2>&1 || { tail -30 "$dir/create.log" >&2; die "c$i: kwokctl create failed (log: $dir/create.log)"; }
+  fi
+  # A self-contained kubeconfig (certificates inlined) with a stable path.
+  kubectl --kubeconfig "$KWOK_WORKDIR/clusters/$name/kubeconfig.yaml" config view --minify --flatten >"$dir/kubeconfig.tmp"
+  chmod 600 "$dir/kubeconfig.tmp"; mv -f "$dir/kubeconfig.tmp" "$dir/kubeconfig"
+  wait_for 60 "c$i apiserver" kc "$i" get --raw /readyz
+  nodes_manifest "$i" | kc "$i" apply -f - >/dev/null
+  wait_for 60 "c$i nodes Ready" kc "$i" wait --for=condition=Ready node --all --timeout=2s
+  # The token controller must fill service-account-token Secrets (remote secrets need them).
+  wait_for 60 "c$i default ServiceAccount" kc "$i" -n kube-system get serviceaccount default
+  kc "$i" -n kube-system apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Secret
+metadata:
+  name: mesh-token-probe
+  annotations: {kubernetes.io/service-account.name: default}
+type: kubernetes.io/service-account-token
+EOF
+  wait_for 60 "c$i token controller to fill a service-account-token Secret" token_filled "$i"
+  kc "$i" -n kube-system delete secret mesh-token-probe --wait=false >/dev/null
+  # LoadBalancer Services get an address from the kwok Stage.
+  kc "$i" -n default create service loadbalancer mesh-lb-probe --tcp=80:80 >/dev/null 2>&1 || true
+  wait_for 60 "c$i LoadBalancer address" lb_ready "$i"
+  kc "$i" -n default delete service mesh-lb-probe --wait=false >/dev/null
+  log "c$i: ready in $(elapsed "$start")s: $(kc "$i" config view -o jsonpath='{.clusters[0].cluster.server}'), $NODES nodes, kubeconfig $dir/kubeconfig"
+}
+
+cmd_up() {
+  local n=${1:-3} i
+  [[ $n =~ ^[1-9][0-9]*$ ]] || die "usage: $0 up [N]"
+  need_tools kwokctl kwok kubectl kube-apiserver kube-controller-manager kube-scheduler etcd
+  : "${KWOK_KUBE_APISERVER_BINARY:=$(command -v kube-apiserver)}" "${KWOK_KUBE_CONTROLLER_MANAGER_BINARY:=$(command -v kube-controller-manager)}"
+  : "${KWOK_KUBE_SCHEDULER_BINARY:=$(command -v kube-scheduler)}" "${KWOK_CONTROLLER_BINARY:=$(command -v kwok)}" "${KWOK_ETCD_BINARY:=$(command -v etcd)}"
+  mkdir -p "$CLUSTERS_DIR" "$KWOK_WORKDIR"
+  local start; start=$(now)
+  # Create in parallel; each cluster is independent.
+  local pids=() failed=0
+  for ((i = 1; i <= n; i++)); do up_one "$i" & pids+=($!); done
+  for p in "${pids[@]}"; do wait "$p" || failed=1; done
+  ((failed == 0)) || die "some clusters failed to start"
+  log "$n cluster(s) up in $(elapsed "$start")s"
+}
+
+cmd_down() {
+  local name
+  if command -v kwokctl >/dev/null && [[ -d $KWOK_WORKDIR/clusters ]]; then
+    for name in $(kwokctl get clusters 2>/dev/null | grep "^$PREFIX" || true); do
+      log "deleting $name"
+      kwokctl delete cluster --name "$name" >/dev/null 2>&1 || log "WARNING: kwokctl delete $name failed"
+    done
+  fi
+  rm -rf "$CLUSTERS_DIR" "$KWOK_WORKDIR"
+  log "local clusters removed"
+}
+
+cmd_status() {
+  local name i
+  [[ -d $KWOK_WORKDIR/clusters ]] || { echo "no local clusters"; return 0; }
+  for name in $(kwokctl get clusters 2>/dev/null | grep "^$PREFIX" || true); do
+    i=${name#"${PREFIX}c"}
+    if kc "$i" get --raw /readyz >/dev/null 2>&1; then
+      echo "$name: running at $(kc "$i" config view -o jsonpath='{.clusters[0].cluster.server}'), kubeconfig $CLUSTERS_DIR/c$i/kubeconfig"
+      kc "$i" get nodes -L topology.kubernetes.io/region,topology.kubernetes.io/zone --no-headers | sed 's/^/    /'
+    else
+      echo "$name: not answering"
+    fi
+  done
+}
+
+case "${1:-}" in
+  up) shift; cmd_up "$@" ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  *) echo "usage: $0 up [N] | down | status" >&2; exit 2 ;;
+esac

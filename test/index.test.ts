@@ -1,0 +1,41 @@
+/** The program as `pulumi up` runs it: config read from the stack, validated before any resource. */
+import * as pulumi from "@pulumi/pulumi";
+import { MeshMocks } from "./support/mocks";
+import { multiPrimaryMultiNetwork } from "./support/topologies";
+
+function stackConfig(raw: Record<string, unknown>): Record<string, string> {
+    return Object.fromEntries(Object.entries(raw).map(([k, v]) => [`mesh:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
+}
+
+async function importProgram(raw: Record<string, unknown>) {
+    const mocks = new MeshMocks();
+    await pulumi.runtime.setMocks(mocks, "mesh", "test", false);
+    pulumi.runtime.setAllConfig(stackConfig(raw));
+    let program: any;
+    let error: unknown;
+    await jest.isolateModulesAsync(async () => {
+        try {
+            program = await import("../index");
+        } catch (e) {
+            error = e;
+        }
+    });
+    await mocks.settled();
+    return { mocks, program, error };
+}
+
+test("exports the output contract", async () => {
+    const { program, error, mocks } = await importProgram(multiPrimaryMultiNetwork());
+    expect(error).toBeUndefined();
+    expect(Object.keys(program).sort()).toEqual(["clusters", "istio", "meshId", "networks", "rootCertificatePem", "trustDomain"]);
+    expect(program.meshId).toBe("prod-mesh");
+    expect(Object.keys(program.clusters)).toEqual(["aws-east", "azure-west", "onprem"]);
+    expect(mocks.resources.length).toBeGreaterThan(50);
+});
+
+test("bad config fails with every problem and creates nothing", async () => {
+    const { mocks, error } = await importProgram({ meshId: "Bad Id", clusters: [{ name: "x", provider: "gcp", network: "n" }], pkii: {} });
+    expect((error as Error).constructor.name).toBe("RunError");
+    expect((error as Error).message).toMatch(/mesh:meshId:[\s\S]*mesh:pkii: unknown key[\s\S]*mesh:clusters\[0\]\.provider/);
+    expect(mocks.resources).toEqual([]);
+});

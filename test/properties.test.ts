@@ -1,0 +1,96 @@
+/** Invariants over random valid topologies (fast-check). */
+import * as fc from "fast-check";
+import { istiodValues, eastWestGatewayValues } from "../components/istio/values";
+import { parseMeshConfig } from "../stacks/config";
+import { planMesh } from "../stacks/topology";
+import { runMesh } from "./support/run";
+
+/** A random valid raw config: 1–6 clusters on 1–3 networks, at least one primary, remotes served by primaries. */
+const rawMesh = fc
+    .record({
+        size: fc.integer({ min: 1, max: 6 }),
+        networks: fc.integer({ min: 1, max: 3 }),
+        seed: fc.array(fc.record({ network: fc.nat(), remote: fc.boolean(), primary: fc.nat(), cloud: fc.constantFrom("aws", "azure") }), { minLength: 6, maxLength: 6 }),
+    })
+    .map(({ size, networks, seed }) => {
+        const primaries = seed.slice(0, size).map((s, i) => i === 0 || !s.remote);
+        const primaryIdx = primaries.flatMap((p, i) => (p ? [i] : []));
+        const clusters = seed.slice(0, size).map((s, i) => ({
+            name: `c${i}`,
+            provider: s.cloud,
+            region: s.cloud === "aws" ? "us-east-1" : "westeurope",
+            network: `n${s.network % networks}`,
+            ...(primaries[i] ? {} : { role: "remote", primary: `c${primaryIdx[s.primary % primaryIdx.length]}` }),
+            ...(s.cloud === "aws" ? { aws: { vpcCidr: `10.${i}.0.0/16` } } : { azure: { vnetCidr: `10.${i}.0.0/16`, serviceCidr: `10.${100 + i}.0.0/16` } }),
+        }));
+        return { meshId: "m", clusters };
+    });
+
+test("random valid topologies pass validation", () => {
+    fc.assert(fc.property(rawMesh, (raw) => void parseMeshConfig(raw)));
+});
+
+test("remote secrets: every primary watches every other cluster, nothing else", () => {
+    fc.assert(
+        fc.property(rawMesh, (raw) => {
+            const plan = planMesh(parseMeshConfig(raw));
+            const primaries = plan.clusters.filter((c) => c.isPrimary);
+            expect(plan.remoteSecrets).toHaveLength(primaries.length * (plan.clusters.length - 1));
+            for (const s of plan.remoteSecrets) {
+                expect(s.watcher).not.toBe(s.watched);
+                expect(primaries.map((p) => p.cluster.name)).toContain(s.watcher);
+            }
+            for (const r of plan.clusters.filter((c) => !c.isPrimary)) {
+                expect(plan.remoteSecrets).toContainEqual({ watcher: r.controlPlane, watched: r.cluster.name });
+            }
+        }),
+    );
+});
+
+test("gateways exactly where Istio needs them", () => {
+    fc.assert(
+        fc.property(rawMesh, (raw) => {
+            const plan = planMesh(parseMeshConfig(raw));
+            const multiNetwork = new Set(raw.clusters.map((c) => c.network)).size > 1;
+            for (const c of plan.clusters) {
+                const servesRemotes = raw.clusters.some((r) => (r as { primary?: string }).primary === c.cluster.name);
+                expect(c.eastWestGateway).toBe(multiNetwork || servesRemotes);
+                expect(c.exposeIstiod).toBe(servesRemotes);
+                expect(c.crossNetworkGateway).toBe(multiNetwork && c.isPrimary);
+                if (!c.isPrimary) expect(plan.clusters.find((p) => p.cluster.name === c.controlPlane)!.eastWestGateway).toBe(true);
+            }
+        }),
+    );
+});
+
+test("Istio values carry each cluster's identity", () => {
+    fc.assert(
+        fc.property(rawMesh, fc.constantFrom("cluster.local", "example.org"), (raw, trustDomain) => {
+            const config = parseMeshConfig({ ...raw, trustDomain });
+            for (const p of planMesh(config).clusters) {
+                const v = istiodValues(config, p, p.isPrimary ? undefined : "198.51.100.1") as any;
+                expect(v.global.multiCluster.clusterName).toBe(p.cluster.name);
+                expect(v.global.network).toBe(p.cluster.network);
+                expect(v.global.meshID).toBe("m");
+                expect(v.meshConfig.trustDomain).toBe(trustDomain);
+                expect(v.profile).toBe(p.isPrimary ? undefined : "remote");
+                expect((eastWestGatewayValues(config, p, {}) as any).networkGateway).toBe(p.cluster.network);
+            }
+        }),
+    );
+});
+
+test("the program makes unique names and one remote secret per planned pair", async () => {
+    await fc.assert(
+        fc.asyncProperty(rawMesh, async (raw) => {
+            const config = parseMeshConfig(raw);
+            const { mocks } = await runMesh(config);
+            const names = mocks.resources.filter((r) => !r.id).map((r) => `${r.type}::${r.name}`);
+            expect(new Set(names).size).toBe(names.length);
+            const secrets = mocks.resources.filter((r) => r.inputs?.metadata?.labels?.["istio/multiCluster"] === "true");
+            expect(secrets).toHaveLength(planMesh(config).remoteSecrets.length);
+            for (const r of mocks.resources.filter((x) => x.type.startsWith("kubernetes:"))) expect(r.provider).toMatch(/pulumi:providers:kubernetes::mesh-c\d-k8s::/);
+        }),
+        { numRuns: 8 },
+    );
+});
