@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Wall time of the real engine against local kwok clusters: preview, first up, no-op up and
+# destroy of a mesh of N clusters, median of RUNS runs, for each N in SIZES.
+#
+#   RUNS=3 SIZES="2 3 5" bash bench/local.sh
+#
+# Stacks `bench-N` are generated (c1, c2 primaries on net1/net2; c3, c5, ... remotes of c1 and
+# c4, ... remotes of c2, each on its own network) in a scratch project under
+# $MESH_LOCAL_STATE/bench that links to this program, so nothing in the checkout changes.
+set -euo pipefail
+LOG_TAG=bench
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/local-env.sh"
+cd "$MESH_REPO"
+RUNS="${RUNS:-3}"
+SIZES="${SIZES:-2 3 5}"
+need_tools pulumi kubectl kwokctl node
+charts="$(istio_charts_dir)" || die "no Istio charts (bash scripts/toolchain.sh istio)"
+ensure_tls_plugin
+
+max=0; for n in $SIZES; do ((n > max)) && max=$n; done
+bash scripts/local-clusters.sh up "$max"
+
+proj="$MESH_LOCAL_STATE/bench/project"
+mkdir -p "$proj" "$MESH_LOCAL_STATE/pulumi-state"
+cp "$MESH_REPO/Pulumi.yaml" "$proj/Pulumi.yaml"
+for f in package.json tsconfig.json index.ts components stacks node_modules; do ln -sfn "$MESH_REPO/$f" "$proj/$f"; done
+salt="$(sed -n 's/^encryptionsalt: //p' Pulumi.local.yaml)"
+
+stack_config() {  # stack_config N → Pulumi.bench-N.yaml
+  local n=$1 i
+  cat <<EOF
+encryptionsalt: $salt
+config:
+  mesh:meshId: bench-$n
+  mesh:istio:
+    version: "${MESH_ISTIO_VERSION:-1.29.1}"
+    chartRepository: $charts
+    timeoutSeconds: 180
+  mesh:pki:
+    protectRoot: false
+  mesh:clusters:
+EOF
+  for ((i = 1; i <= n; i++)); do
+    local role=primary primary=""
+    if ((i > 2)); then role=remote; primary="c$((i % 2 == 1 ? 1 : 2))"; fi
+    cat <<EOF
+    - name: c$i
+      provider: existing
+      network: net$i
+      role: $role
+$( [[ -n $primary ]] && echo "      primary: $primary")
+      existing:
+        kubeconfig: $MESH_LOCAL_STATE/clusters/c$i/kubeconfig
+EOF
+  done
+}
+
+timeit() {  # timeit VAR CMD... : seconds into VAR; fails the bench on error
+  local __v=$1 t; shift
+  t=$(now)
+  if ! "$@" >"$MESH_LOCAL_STATE/bench/last.log" 2>&1; then tail -30 "$MESH_LOCAL_STATE/bench/last.log" >&2; die "failed: $*"; fi
+  printf -v "$__v" '%s' "$(elapsed "$t")"
+}
+median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.1f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+declare -A RESULT
+for n in $SIZES; do
+  stack="bench-$n"
+  stack_config "$n" >"$proj/Pulumi.$stack.yaml"
+  p=(-C "$proj" --stack "$stack")
+  pulumi stack select -C "$proj" "$stack" >/dev/null 2>&1 || pulumi stack init -C "$proj" "$stack" --secrets-provider passphrase >/dev/null
+  pre=() up=() noop=() des=()
+  for ((r = 1; r <= RUNS; r++)); do
+    log "N=$n run $r/$RUNS"
+    timeit a pulumi preview "${p[@]}" --suppress-progress
+    timeit b pulumi up "${p[@]}" --yes --skip-preview --suppress-progress
+    timeit c pulumi up "${p[@]}" --yes --skip-preview --suppress-progress --expect-no-changes
+    timeit d pulumi destroy "${p[@]}" --yes --skip-preview --suppress-progress
+    log "N=$n run $r: preview ${a}s, up ${b}s, no-op up ${c}s, destroy ${d}s"
+    pre+=("$a"); up+=("$b"); noop+=("$c"); des+=("$d")
+  done
+  RESULT[$n]="$(median "${pre[@]}") $(median "${up[@]}") $(median "${noop[@]}") $(median "${des[@]}")"
+  pulumi stack rm -C "$proj" "$stack" --yes --force >/dev/null 2>&1 || true
+done
+
+echo
+echo "Local kwok clusters, real engine; median of $RUNS run(s), seconds ($(nproc) cores)"
+printf '%-9s %9s %9s %10s %9s\n' clusters preview "first up" "no-op up" destroy
+for n in $SIZES; do
+  read -r a b c d <<<"${RESULT[$n]}"
+  printf '%-9s %9s %9s %10s %9s\n' "$n" "$a" "$b" "$c" "$d"
+done
