@@ -134,7 +134,7 @@ function fakeOutputs(args: pulumi.runtime.MockResourceArgs): Record<string, any>
     const cluster = providerName(args.provider).replace(/^mesh-/, "").replace(/-k8s$/, "");
     switch (args.type) {
         case "tls:index/privateKey:PrivateKey":
-            return { privateKeyPem: `-----BEGIN PRIVATE KEY-----\n${args.name}\n-----END PRIVATE KEY-----\n`, publicKeyPem: `PUBLIC(${args.name})` };
+            return { privateKeyPem: `-----BEGIN FAKE TEST KEY-----\n${args.name}\n-----END FAKE TEST KEY-----\n`, publicKeyPem: `PUBLIC(${args.name})` };
         case "tls:index/selfSignedCert:SelfSignedCert":
         case "tls:index/locallySignedCert:LocallySignedCert":
             return { certPem: `-----BEGIN CERTIFICATE-----\n${args.name}\n-----END CERTIFICATE-----\n`, readyForRenewal: false };
