@@ -2,7 +2,6 @@ import * as k8s from "@pulumi/kubernetes";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { IstioConfig } from "../../stacks/config";
-import { ISTIO_NAMESPACE } from "./names";
 
 export type IstioChart = "base" | "istiod" | "gateway";
 
@@ -42,5 +41,3 @@ export function istioRelease(name: string, a: IstioReleaseArgs, opts: pulumi.Cus
         opts,
     );
 }
-
-export { ISTIO_NAMESPACE };
