@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterPlan } from "../../stacks/topology";
 import { ClusterHandle } from "../clusters/handle";
-import { EASTWEST_GATEWAY, RELEASES } from "./names";
+import { EASTWEST_GATEWAY, ISTIO_NAMESPACE, RELEASES } from "./names";
 import { istioRelease } from "./release";
 import { eastWestGatewayValues, MeshIdentity } from "./values";
 
@@ -38,7 +38,8 @@ export class EastWestGateway extends pulumi.ComponentResource {
         // Helm waits until the load balancer has an address. The Service is read through an id
         // derived from the release: `.get` honours data dependencies but not dependsOn
         // (pulumi/pulumi#16395), and an unknown id skips the read at preview.
-        const service = k8s.core.v1.Service.get(`${name}-service`, this.release.status.apply((s) => `${s.namespace}/${EASTWEST_GATEWAY}`), o);
+        const id = this.release.status.apply(() => `${ISTIO_NAMESPACE}/${EASTWEST_GATEWAY}`);
+        const service = k8s.core.v1.Service.get(`${name}-service`, id, o);
         this.address = service.status.apply((status) => loadBalancerAddress(status, `${args.plan.cluster.name}/${EASTWEST_GATEWAY}`));
         this.registerOutputs({ address: this.address });
     }
