@@ -191,7 +191,7 @@ build_istio() {
   local w; w=$(wrapper istio)
   local x=istio.io/istio/pkg/version
   (cd "$w" && gobuild -o out/ \
-    -ldflags "-s -w -X $x.buildVersion=$ISTIO_VERSION -X $x.buildGitRevision=$ISTIO_COMMIT -X $x.buildStatus=Clean -X $x.buildTag=$ISTIO_VERSION -X $x.buildHub=docker.io/istio" \
+    -ldflags "-s -w -X $x.buildVersion=$ISTIO_VERSION -X $x.buildGitRevision=$ISTIO_COMMIT -X $x.buildStatus=Clean -X $x.buildTag=$ISTIO_VERSION -X $x.buildHub=$ISTIO_HUB" \
     istio.io/istio/istioctl/cmd/istioctl istio.io/istio/pilot/cmd/pilot-discovery)
   install_bins "$w/out" istioctl pilot-discovery
   # Charts, copied out of the module (read-only in the module cache).
@@ -201,17 +201,29 @@ build_istio() {
   cp -r "$src/manifests/charts/istio-control/istio-discovery" "$CHARTS.tmp/istiod"
   cp -r "$src/manifests/charts/gateway" "$CHARTS.tmp/gateway"
   chmod -R u+w "$CHARTS.tmp"
+  # In the source tree the charts say version 1.0.0 and default to test images
+  # (gcr.io/istio-testing:latest); set what the release charts carry.
+  sed -i -E "s/^(version|appVersion): 1\.0\.0\$/\1: $ISTIO_VERSION/" "$CHARTS.tmp"/*/Chart.yaml
+  sed -i -E -e "s#^(\s+hub: )gcr\.io/istio-testing\$#\1$ISTIO_HUB#" -e "s#^(\s+tag: )latest\$#\1$ISTIO_VERSION#" \
+    "$CHARTS.tmp/istiod/values.yaml"
   rm -rf "$CHARTS"; mv "$CHARTS.tmp" "$CHARTS"
 }
 
 # ---------------------------------------------------------------- driver
 # The stamp hashes: the tool's pins and wrapper files, its recipe (the bash
 # functions), the shared helpers and the Go version.
+PINS_pulumi="PULUMI_VERSION PULUMI_PKG_COMMIT PULUMI_SDK_COMMIT"
+PINS_langhost="LANGHOST_SDK_VERSION"
+PINS_kubernetes="KUBERNETES_PROVIDER_VERSION KUBERNETES_PROVIDER_COMMIT KUBERNETES_PROVIDER_MODVER"
+PINS_k8s="KUBERNETES_VERSION"
+PINS_etcd="ETCD_VERSION"
+PINS_kwok="KWOK_VERSION"
+PINS_istio="ISTIO_VERSION ISTIO_COMMIT ISTIO_MODVER ISTIO_HUB"
 stamp_of() {
-  local tool=$1
+  local tool=$1 v pins="PINS_$1"
   {
     echo "go=$GO_VERSION"
-    grep -v '^\s*#' "$SPEC/versions.env"
+    for v in ${!pins}; do echo "$v=${!v}"; done
     [[ -d $SPEC/$tool ]] && find "$SPEC/$tool" -type f | LC_ALL=C sort | xargs cat
     declare -f "build_$tool" "outputs_$tool" wrapper moddir install_bins gobuild
     echo "GOFLAGS=$GOFLAGS CGO_ENABLED=$CGO_ENABLED"
