@@ -17,6 +17,11 @@ need_tools pulumi kubectl kwokctl node
 charts="$(istio_charts_dir)" || die "no Istio charts (bash scripts/toolchain.sh istio)"
 ensure_tls_plugin
 
+# The bench stacks install Istio into the same clusters as the `local` stack.
+if pulumi stack select "$LOCAL_STACK" >/dev/null 2>&1 && [[ $(pulumi stack export --stack "$LOCAL_STACK" | jq '.deployment.resources // [] | length') != 0 ]]; then
+  die "the $LOCAL_STACK stack is deployed on these clusters; first: bash scripts/local-down.sh --keep-clusters"
+fi
+
 max=0; for n in $SIZES; do ((n > max)) && max=$n; done
 bash scripts/local-clusters.sh up "$max"
 
@@ -68,7 +73,7 @@ for n in $SIZES; do
   stack="bench-$n"
   stack_config "$n" >"$proj/Pulumi.$stack.yaml"
   p=(-C "$proj" --stack "$stack")
-  pulumi stack select -C "$proj" "$stack" >/dev/null 2>&1 || pulumi stack init -C "$proj" "$stack" --secrets-provider passphrase >/dev/null
+  pulumi stack select -C "$proj" "$stack" >/dev/null 2>&1 || pulumi stack init -C "$proj" "$stack" --secrets-provider passphrase >/dev/null 2>&1
   pre=() up=() noop=() des=()
   for ((r = 1; r <= RUNS; r++)); do
     log "N=$n run $r/$RUNS"

@@ -154,11 +154,13 @@ up_one() {
   if kwokctl get clusters 2>/dev/null | grep -qx "$name"; then
     if kc "$i" get --raw /readyz >/dev/null 2>&1; then log "c$i: already running ($(kc "$i" config view -o jsonpath='{.clusters[0].cluster.server}'))"; return; fi
     log "c$i: exists but is not answering; starting it"
-    kwokctl start cluster --name "$name" >&2 || die "c$i: kwokctl start failed"
+    flock -o "$KWOK_WORKDIR/.create.lock" kwokctl start cluster --name "$name" >&2 || die "c$i: kwokctl start failed"
   else
     write_config "$i" "$dir/kwok.yaml"
     log "c$i: creating (kwok binary runtime, apiserver port $((PORT_BASE + i)))"
-    kwokctl create cluster --name "$name" --config "$dir/kwok.yaml" --runtime binary \
+    # kwokctl picks free ports for etcd, controllers etc. when it starts them: serialise the
+    # creations (a few seconds each), or parallel ones pick the same ports.
+    flock -o "$KWOK_WORKDIR/.create.lock" kwokctl create cluster --name "$name" --config "$dir/kwok.yaml" --runtime binary \
       --kube-apiserver-port "$((PORT_BASE + i))" --kubeconfig "" --wait 120s \
       --kube-apiserver-binary "$KWOK_KUBE_APISERVER_BINARY" \
       --kube-controller-manager-binary "$KWOK_KUBE_CONTROLLER_MANAGER_BINARY" \
@@ -210,9 +212,17 @@ cmd_up() {
 cmd_down() {
   local name
   if command -v kwokctl >/dev/null && [[ -d $KWOK_WORKDIR/clusters ]]; then
+    local pids=() p
     for name in $(kwokctl get clusters 2>/dev/null | grep "^$PREFIX" || true); do
+      for p in "$KWOK_WORKDIR/clusters/$name"/pids/*.pid; do [[ -f $p ]] && pids+=("$(cat "$p")"); done
       log "deleting $name"
       kwokctl delete cluster --name "$name" >/dev/null 2>&1 || log "WARNING: kwokctl delete $name failed"
+    done
+    # kwokctl returns before its processes are gone: wait for exactly those, then insist.
+    local deadline=$((SECONDS + 20))
+    for p in "${pids[@]}"; do
+      while kill -0 "$p" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+      kill -0 "$p" 2>/dev/null && { log "process $p still running; sending TERM"; kill "$p" 2>/dev/null || true; }
     done
   fi
   rm -rf "$CLUSTERS_DIR" "$KWOK_WORKDIR"

@@ -68,7 +68,7 @@ timed "up" clean_run "$TMP/up.log" pulumi up --stack "$STACK" --yes --skip-previ
 pass "pulumi up is clean ($(grep -E '^\s+\+ [0-9]+ created' "$TMP/up.log" | xargs))"
 
 pulumi stack output --stack "$STACK" --json --show-secrets >"$TMP/outputs.json" || abort "stack outputs readable"
-out() { jq -r "$1" "$TMP/outputs.json"; }
+out() { jq -j "$1" "$TMP/outputs.json"; }  # -j: no added newline (PEMs end with one)
 
 # ------------------------------------------------------------------ PKI
 pki_checks() {
@@ -135,9 +135,18 @@ ns_checks() {
   jq -e --arg n "${NETWORK[$c]}" '.metadata.labels["topology.istio.io/network"] == $n' <<<"$j" >/dev/null || { echo "network label"; return 1; }
   if [[ $c == c3 ]]; then jq -e '.metadata.annotations["topology.istio.io/controlPlaneClusters"] == "c1"' <<<"$j" >/dev/null || { echo "controlPlaneClusters annotation"; return 1; }; fi
 }
-for c in "${CLUSTERS[@]}"; do check "$c: istio-system labelled with its network${c/c3/ and annotated controlPlaneClusters=c1}" ns_checks "$c"; done
-check "c3: sidecar injector webhook points at c1's east-west gateway" bash -c "
-  kubectl --kubeconfig '$MESH_LOCAL_STATE/clusters/c3/kubeconfig' get mutatingwebhookconfiguration istio-sidecar-injector -o jsonpath='{.webhooks[*].clientConfig.url}' | grep -q \"https://\$(jq -r .clusters.c1.eastWestGatewayAddress '$TMP/outputs.json'):15017/inject/cluster/c3/net/net3\""
+for c in "${CLUSTERS[@]}"; do
+  if [[ $c == c3 ]]; then check "$c: istio-system labelled with its network and annotated controlPlaneClusters=c1" ns_checks "$c"
+  else check "$c: istio-system labelled with its network" ns_checks "$c"; fi
+done
+# The remote profile's injector calls Service istiod, whose EndpointSlice is the primary's gateway.
+remote_injector() {
+  kc c3 get mutatingwebhookconfiguration istio-sidecar-injector -o json |
+    jq -e '[.webhooks[].clientConfig | .service.name == "istiod" and .service.path == "/inject/cluster/c3/net/net3"] | all' >/dev/null || { echo "injector webhooks"; return 1; }
+  kc c3 -n istio-system get endpointslice istiod -o json |
+    jq -e --arg a "$(out .clusters.c1.eastWestGatewayAddress)" '.endpoints[0].addresses == [$a] and ([.ports[].port] | sort) == [15012, 15017]' >/dev/null || { echo "istiod EndpointSlice"; return 1; }
+}
+check "c3: sidecar injector → Service istiod → EndpointSlice at c1's east-west gateway (15012, 15017)" remote_injector
 
 # ------------------------------------------------------------------ east-west gateways
 gateway_checks() {
@@ -187,9 +196,10 @@ remote_secret_checks() {
       if [[ $(kubectl --kubeconfig "$kcfg" auth can-i "$verb" "$res" --all-namespaces 2>/dev/null) != no ]]; then echo "can $verb $res in $b"; return 1; fi
     done
   done
-  # And really: creating something is forbidden.
-  if kubectl --kubeconfig "$kcfg" -n default create configmap mesh-e2e-probe --from-literal=a=b >/dev/null 2>&1; then
-    kc "$b" -n default delete configmap mesh-e2e-probe >/dev/null 2>&1; echo "created a ConfigMap in $b"; return 1
+  # And really: creating something is forbidden. (Not a ConfigMap: on a remote, Istio's reader
+  # role lets the primary's istiod write istio-ca-root-cert ConfigMaps.)
+  if kubectl --kubeconfig "$kcfg" -n default create service clusterip mesh-e2e-probe --tcp=80:80 >/dev/null 2>&1; then
+    kc "$b" -n default delete service mesh-e2e-probe >/dev/null 2>&1; echo "created a Service in $b"; return 1
   fi
 }
 for pair in c1:c2 c1:c3 c2:c1 c2:c3; do
@@ -207,7 +217,10 @@ analyze() {
   local rc=0
   for c in "${CLUSTERS[@]}"; do
     echo "== $c"
-    istioctl analyze --kubeconfig "$merged" --context "kwok-mesh-$c" --all-namespaces --failure-threshold Error 2>&1 || rc=1
+    # IST0147 (a Pod with `image: auto` that no webhook injected) is expected on kwok: no
+    # injector can run (see README), so the gateway pods keep the chart's placeholder image.
+    istioctl analyze --kubeconfig "$merged" --context "kwok-mesh-$c" --all-namespaces --failure-threshold Error \
+      --suppress 'IST0147=Pod istio-system/istio-eastwestgateway-*' 2>&1 || rc=1
   done
   return $rc
 }
@@ -268,19 +281,24 @@ check "pulumi stack export holds no private key, token or kubeconfig in clear te
 if [[ ${E2E_KEEP:-} == 1 ]]; then
   echo "(E2E_KEEP=1: leaving the mesh up)"
 else
-  check "pulumi destroy is clean" timed "destroy" clean_run "$TMP/destroy.log" pulumi destroy --stack "$STACK" --yes --skip-preview --suppress-progress
+  # Clean = exit 0 and no error; Helm's warning that base kept the CRDs is expected (below).
+  check "pulumi destroy succeeds without errors" timed "destroy" bash -c "pulumi destroy --stack '$STACK' --yes --skip-preview --suppress-progress >'$TMP/destroy.log' 2>&1 && ! grep -nE '^\s*error:' '$TMP/destroy.log' || { cat '$TMP/destroy.log'; exit 1; }"
   check "stack has 0 resources" bash -c "[[ \$(pulumi stack export --stack '$STACK' | jq '.deployment.resources // [] | length') == 0 ]]"
   leftovers() {
     local c rc=0 left
     for c in "${CLUSTERS[@]}"; do
       for _ in $(seq 60); do kc "$c" get ns istio-system >/dev/null 2>&1 || break; sleep 1; done
       kc "$c" get ns istio-system >/dev/null 2>&1 && { echo "$c: istio-system still exists"; rc=1; }
-      left="$(kc "$c" get crd -o name | grep -E 'istio\.io' ; kc "$c" get mutatingwebhookconfigurations,validatingwebhookconfigurations,clusterroles,clusterrolebindings -o name | grep -i istio)"
+      left="$(kc "$c" get mutatingwebhookconfigurations,validatingwebhookconfigurations,clusterroles,clusterrolebindings -o name | grep -i istio)"
       [[ -z $left ]] || { echo "$c: left behind: $left"; rc=1; }
     done
     return $rc
   }
-  check "nothing left in the clusters (istio-system, Istio CRDs, webhooks, cluster roles gone)" leftovers
+  check "nothing left in the clusters (istio-system, Istio webhooks, cluster roles and bindings gone)" leftovers
+  # Istio's base chart marks its CRDs helm.sh/resource-policy: keep, so Helm (and thus
+  # `pulumi destroy`) leaves them, with their Helm ownership, for a later install to adopt.
+  kept="$(kc c1 get crd -o name | grep -c 'istio\.io' || true)"
+  ((kept == 0)) || echo "NOTE: $kept Istio CRDs per cluster kept by the base chart (helm.sh/resource-policy: keep); remove with: kubectl delete crd -l app.kubernetes.io/part-of=istio"
 fi
 [[ ${E2E_CLUSTERS_DOWN:-} == 1 ]] && bash scripts/local-clusters.sh down
 finish
