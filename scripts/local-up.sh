@@ -23,8 +23,8 @@ istio_charts_dir >/dev/null || die "no Istio charts under $MESH_TOOLCHAIN_DIR/is
 bash scripts/local-clusters.sh up 3
 
 if [[ ! -d node_modules/@pulumi/pulumi || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  log "npm ci"
-  npm ci --no-audit --no-fund >/dev/null
+  log "npm install"
+  npm install --no-audit --no-fund >/dev/null
 fi
 ensure_tls_plugin
 

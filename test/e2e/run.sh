@@ -47,10 +47,11 @@ if [[ ${LOCAL_SKIP_TOOLCHAIN:-} != 1 ]]; then
   bash scripts/toolchain.sh >/dev/null 2>"$TMP/toolchain.log" || abort "toolchain builds" "$(cat "$TMP/toolchain.log")"
   source scripts/local-env.sh
 fi
+ensure_packages openssl jq
 need_tools pulumi kubectl kwokctl istioctl openssl jq node
 timed "clusters up" bash scripts/local-clusters.sh up 3 2>"$TMP/clusters.log" || abort "local clusters start" "$(cat "$TMP/clusters.log")"
 pass "3 local clusters are up (token controller and LoadBalancer addresses verified)"
-if [[ ! -d node_modules/@pulumi/pulumi || package-lock.json -nt node_modules/.package-lock.json ]]; then npm ci --no-audit --no-fund >/dev/null 2>&1 || abort "npm ci"; fi
+if [[ ! -d node_modules/@pulumi/pulumi || package-lock.json -nt node_modules/.package-lock.json ]]; then npm install --no-audit --no-fund >/dev/null 2>&1 || abort "npm install"; fi
 ensure_tls_plugin
 mkdir -p "$MESH_LOCAL_STATE/pulumi-state"
 pulumi stack select "$STACK" >/dev/null 2>&1 || pulumi stack init "$STACK" --secrets-provider passphrase >/dev/null 2>&1 || abort "pulumi stack init $STACK"
