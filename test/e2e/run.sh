@@ -47,8 +47,8 @@ if [[ ${LOCAL_SKIP_TOOLCHAIN:-} != 1 ]]; then
   bash scripts/toolchain.sh >/dev/null 2>"$TMP/toolchain.log" || abort "toolchain builds" "$(cat "$TMP/toolchain.log")"
   source scripts/local-env.sh
 fi
-ensure_packages openssl jq
-need_tools pulumi kubectl kwokctl istioctl openssl jq node
+ensure_packages openssl jq curl
+need_tools pulumi kubectl kwokctl istioctl openssl jq curl node
 timed "clusters up" bash scripts/local-clusters.sh up 3 2>"$TMP/clusters.log" || abort "local clusters start" "$(cat "$TMP/clusters.log")"
 pass "3 local clusters are up (token controller and LoadBalancer addresses verified)"
 if [[ ! -d node_modules/@pulumi/pulumi || package-lock.json -nt node_modules/.package-lock.json ]]; then npm install --no-audit --no-fund >/dev/null 2>&1 || abort "npm install"; fi
@@ -226,6 +226,34 @@ analyze() {
   return $rc
 }
 check "istioctl analyze reports no errors in any cluster" analyze
+
+# ------------------------------------------------------------------ a real istiod reads the remote secrets
+# pilot-discovery (built from the same Istio module) runs on the host as each primary's istiod
+# would, and /debug/clusterz must list every other cluster, found through our remote secrets, as synced.
+istiod_sees_mesh() {
+  local c=$1 others=$2 dir="$TMP/istiod-$c" port=$((18080 + ${c#c})) pid out i
+  mkdir -p "$dir"
+  (cd "$dir" && exec env POD_NAMESPACE=istio-system POD_NAME="istiod-e2e-$c" REVISION=default \
+    pilot-discovery discovery --kubeconfig "$MESH_LOCAL_STATE/clusters/$c/kubeconfig" --clusterID "$c" \
+      --httpAddr "127.0.0.1:$port" --monitoringAddr "127.0.0.1:$((port + 1000))" --grpcAddr "127.0.0.1:$((port + 2000))" \
+      --secureGRPCAddr "127.0.0.1:$((port + 3000))" --httpsAddr "127.0.0.1:$((port + 4000))" >"$dir/log" 2>&1) &
+  pid=$!
+  for i in $(seq 60); do
+    out="$(curl -s "127.0.0.1:$port/debug/clusterz" 2>/dev/null)"
+    if [[ -n $out ]] && jq -e --argjson want "$others" \
+        '[.[] | select(.syncStatus == "synced" and (.secretName | startswith("istio-system/istio-remote-secret-"))) | .id] | sort == ($want | sort)' <<<"$out" >/dev/null; then
+      kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+      echo "$out"; return 0
+    fi
+    sleep 1
+  done
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  echo "clusterz: ${out:-no answer}"; tail -20 "$dir/log"; return 1
+}
+if command -v pilot-discovery >/dev/null; then
+  check "istiod (pilot-discovery) on c1 registers c2 and c3 through the remote secrets" istiod_sees_mesh c1 '["c2","c3"]'
+  check "istiod (pilot-discovery) on c2 registers c1 and c3 through the remote secrets" istiod_sees_mesh c2 '["c1","c3"]'
+fi
 
 # ------------------------------------------------------------------ idempotence
 check "second pulumi up changes nothing" timed "no-op up" bash -c "pulumi up --stack '$STACK' --yes --skip-preview --suppress-progress --expect-no-changes >'$TMP/up2.log' 2>&1 || { cat '$TMP/up2.log'; exit 1; }"
