@@ -16,16 +16,13 @@ export KWOK_WORKDIR="$MESH_LOCAL_STATE/kwok"
 MESH_NODE_BIN="$("$MESH_REPO/scripts/with-node22.sh" sh -c 'dirname "$(command -v node)"')"
 export PATH="$MESH_NODE_BIN:$PATH"
 
+# The toolchain's env.sh: PATH, PULUMI_HOME, offline Pulumi settings, KWOK_* binaries.
 if [[ -f $MESH_TOOLCHAIN_DIR/env.sh ]]; then
   # shellcheck disable=SC1091
   source "$MESH_TOOLCHAIN_DIR/env.sh"
-else
-  export PATH="$MESH_TOOLCHAIN_DIR/bin:$PATH"
-  export PULUMI_HOME="$MESH_TOOLCHAIN_DIR/pulumi-home"
+else  # before the first build: enough for need_tools to name what is missing
+  export PATH="$MESH_TOOLCHAIN_DIR/bin:$PATH" PULUMI_HOME="$MESH_TOOLCHAIN_DIR/pulumi-home"
 fi
-export PULUMI_SKIP_UPDATE_CHECK=true
-export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
-export PULUMI_HOME="${PULUMI_HOME:-$MESH_TOOLCHAIN_DIR/pulumi-home}"
 # File backend inside the state dir; no `pulumi login` (which would change ~/.pulumi).
 export PULUMI_BACKEND_URL="file://$MESH_LOCAL_STATE/pulumi-state"
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-local-mesh}"

@@ -1,11 +1,28 @@
-/** Kubeconfigs for the Kubernetes provider of managed clusters. */
+/** Kubeconfigs with one cluster, one user and one context, all named after the cluster. */
 import * as YAML from "yaml";
 
-export interface ExecKubeconfigArgs {
+export interface KubeconfigArgs {
     readonly name: string;
     readonly server: string;
     /** Base64 PEM of the cluster CA. */
     readonly caData: string;
+    /** The kubeconfig `user` entry: a bearer token, or an exec credential plugin. */
+    readonly user: Record<string, unknown>;
+}
+
+export function singleContextKubeconfig(a: KubeconfigArgs): string {
+    return YAML.stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: a.name, cluster: { server: a.server, "certificate-authority-data": a.caData } }],
+        contexts: [{ name: a.name, context: { cluster: a.name, user: a.name } }],
+        "current-context": a.name,
+        preferences: {},
+        users: [{ name: a.name, user: a.user }],
+    });
+}
+
+export interface ExecKubeconfigArgs extends Omit<KubeconfigArgs, "user"> {
     readonly command: string;
     readonly args: readonly string[];
     readonly env?: Readonly<Record<string, string>>;
@@ -16,26 +33,17 @@ export interface ExecKubeconfigArgs {
  * so no long-lived credential is ever stored. Such a kubeconfig is for Pulumi only: istiod
  * refuses exec users in remote secrets (pkg/kube/util.go).
  */
-export function execKubeconfig(a: ExecKubeconfigArgs): string {
-    return YAML.stringify({
-        apiVersion: "v1",
-        kind: "Config",
-        clusters: [{ name: a.name, cluster: { server: a.server, "certificate-authority-data": a.caData } }],
-        contexts: [{ name: a.name, context: { cluster: a.name, user: a.name } }],
-        "current-context": a.name,
-        users: [
-            {
-                name: a.name,
-                user: {
-                    exec: {
-                        apiVersion: "client.authentication.k8s.io/v1beta1",
-                        command: a.command,
-                        args: [...a.args],
-                        ...(a.env ? { env: Object.entries(a.env).map(([name, value]) => ({ name, value })) } : {}),
-                        interactiveMode: "Never",
-                    },
-                },
+export function execKubeconfig({ command, args, env, ...cluster }: ExecKubeconfigArgs): string {
+    return singleContextKubeconfig({
+        ...cluster,
+        user: {
+            exec: {
+                apiVersion: "client.authentication.k8s.io/v1beta1",
+                command,
+                args: [...args],
+                ...(env ? { env: Object.entries(env).map(([name, value]) => ({ name, value })) } : {}),
+                interactiveMode: "Never",
             },
-        ],
+        },
     });
 }

@@ -2,7 +2,7 @@
  * Istio objects as plain data: the multi-cluster samples (samples/multicluster/*.yaml) and the
  * remote secret `istioctl create-remote-secret` writes (istioctl/pkg/multicluster/remote_secret.go).
  */
-import * as YAML from "yaml";
+import { singleContextKubeconfig } from "../clusters/kubeconfig";
 import { EASTWEST_GATEWAY_SELECTOR, ISTIO_NAMESPACE } from "./names";
 
 export const MULTICLUSTER_SECRET_LABEL = "istio/multiCluster";
@@ -55,15 +55,7 @@ export interface RemoteKubeconfigArgs {
  * istiod rejects exec, auth-provider, token files and certificate files here (pkg/kube/util.go).
  */
 export function remoteKubeconfig(a: RemoteKubeconfigArgs): string {
-    return YAML.stringify({
-        apiVersion: "v1",
-        kind: "Config",
-        clusters: [{ name: a.cluster, cluster: { server: a.server, "certificate-authority-data": a.caData } }],
-        contexts: [{ name: a.cluster, context: { cluster: a.cluster, user: a.cluster } }],
-        "current-context": a.cluster,
-        preferences: {},
-        users: [{ name: a.cluster, user: { token: a.token } }],
-    });
+    return singleContextKubeconfig({ name: a.cluster, server: a.server, caData: a.caData, user: { token: a.token } });
 }
 
 export function remoteSecretName(cluster: string): string {
