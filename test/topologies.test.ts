@@ -320,9 +320,10 @@ describe("two primaries plus a remote on three networks", () => {
 });
 
 test("the root CA is protected unless protectRoot is false", async () => {
-    const { mocks } = await runMesh(meshConfig({ ...primaryRemoteSingleNetwork(), pki: { protectRoot: false } }));
-    expect(mocks.named("mesh-pki-root-key")).toBeDefined();
-    // protect is an engine option, not visible to mocks; pinned through the component instead:
-    const { mesh } = await runMesh(meshConfig(primaryRemoteSingleNetwork()));
-    expect(mesh.config.pki.protectRoot).toBe(true);
+    const protectedRoot = (run: MeshRun) => {
+        const pki = run.mesh.pki as any; // the SDK keeps the option on the resource as __protect
+        return [pki.rootKey.__protect, pki.rootCert.__protect];
+    };
+    expect(protectedRoot(await runMesh(meshConfig(primaryRemoteSingleNetwork())))).toEqual([true, true]);
+    expect(protectedRoot(await runMesh(meshConfig({ ...primaryRemoteSingleNetwork(), pki: { protectRoot: false } })))).toEqual([false, false]);
 });
