@@ -249,6 +249,7 @@ function checkClusters(raw: unknown, check: Check, problems: string[]): ClusterC
         problems.push("mesh:clusters: no cluster has role primary; a mesh needs at least one istiod");
     }
     checkNetworkCidrs(clusters, (c) => key(indices.get(c)!), problems);
+    checkReachableApiServers(clusters, (c) => key(indices.get(c)!), problems);
     return clusters;
 }
 
@@ -308,6 +309,26 @@ function checkNetworkCidrs(clusters: ClusterConfig[], keyOf: (c: ClusterConfig) 
             }
         }
     }
+}
+
+/**
+ * Remote secrets carry each API address as istiod sees it (istio-multicluster.md). A loopback
+ * address only works where every istiod runs on this machine; an EKS or AKS istiod never could.
+ */
+function checkReachableApiServers(clusters: ClusterConfig[], keyOf: (c: ClusterConfig) => string, problems: string[]): void {
+    const cloud = clusters.find((c) => c.provider !== "existing");
+    if (!cloud) return;
+    for (const c of clusters) {
+        const server = c.existing?.apiServer;
+        if (server && isLoopback(server)) {
+            problems.push(`${keyOf(c)}.existing.apiServer: ${server} is a loopback address, which istiod in cluster "${cloud.name}" cannot reach; set existing.apiServer to the address other clusters use`);
+        }
+    }
+}
+
+function isLoopback(url: string): boolean {
+    const host = new URL(url).hostname;
+    return host === "localhost" || host === "[::1]" || /^127\./.test(host);
 }
 
 function clusterCidrs(c: ClusterConfig): [string, string][] {

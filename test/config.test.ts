@@ -78,6 +78,11 @@ describe("valid configuration", () => {
         expect(c.clusters[0].existing!.apiServer).toBe("https://10.0.0.1:6443");
     });
 
+    test("loopback API addresses are fine when every cluster is local", () => {
+        const kubeconfig = writeKubeconfig({ k: "https://127.0.0.1:6443" });
+        expect(problems({ meshId: "m", clusters: [{ name: "x", provider: "existing", network: "n", existing: { kubeconfig } }] })).toEqual([]);
+    });
+
     test("clusters on different networks may reuse address ranges", () => {
         expect(problems({ meshId: "m", clusters: [aws("a", { aws: { vpcCidr: "10.0.0.0/16" } }), aws("b", { aws: { vpcCidr: "10.0.0.0/16" } })] })).toEqual([]);
     });
@@ -121,6 +126,11 @@ describe("bad input is reported with its key, all at once", () => {
         ["bad istio version", { ...valid(), istio: { version: "latest" } }, /^mesh:istio\.version: must be an Istio release/],
         ["chart directory without charts", { ...valid(), istio: { chartRepository: os.tmpdir() } }, /^mesh:istio\.chartRepository: .* lacks base, istiod, gateway/],
         ["node sizes out of order", { meshId: "m", clusters: [aws("a", { aws: { minSize: 5, desiredSize: 3, maxSize: 4 } })] }, /^mesh:clusters\[0\]\.aws: needs minSize ≤ desiredSize ≤ maxSize/],
+        [
+            "loopback API address in a mesh with cloud clusters",
+            { meshId: "m", clusters: [aws("a"), { name: "kind", provider: "existing", network: "n", existing: { kubeconfig: writeKubeconfig({ k: "https://127.0.0.1:6443" }) } }] },
+            /^mesh:clusters\[1\]\.existing\.apiServer: https:\/\/127\.0\.0\.1:6443 is a loopback address, which istiod in cluster "a" cannot reach/,
+        ],
         ["malformed network", { meshId: "m", clusters: [aws("a", { network: "net work" })] }, /^mesh:clusters\[0\]\.network: must be a Kubernetes label value/],
     ];
     test.each(cases)("%s", (_name, raw, expected) => {
