@@ -12,7 +12,7 @@ export interface ClusterOutput {
     /** Secret. */
     readonly kubeconfig: pulumi.Output<string>;
     readonly apiServer: pulumi.Output<string>;
-    readonly eastWestGatewayAddress?: pulumi.Output<string>;
+    readonly eastWestGatewayAddress?: pulumi.Output<string | undefined>;
 }
 
 /** Leaves stay separate Outputs so that only the kubeconfigs are secret. */

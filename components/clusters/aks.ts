@@ -89,7 +89,7 @@ export class AksCluster extends pulumi.ComponentResource implements ClusterHandl
         const networkRole = new authorization.RoleAssignment(
             `${name}-network-contributor`,
             {
-                principalId: aks.identity.apply((i) => i!.principalId),
+                principalId: aks.identity.apply((i) => i?.principalId ?? ""),
                 principalType: authorization.PrincipalType.ServicePrincipal,
                 roleDefinitionId: pulumi.interpolate`/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${NETWORK_CONTRIBUTOR}`,
                 scope: subnet.id,
@@ -98,7 +98,7 @@ export class AksCluster extends pulumi.ComponentResource implements ClusterHandl
         );
 
         const credentials = containerservice.listManagedClusterAdminCredentialsOutput({ resourceGroupName, resourceName: aks.name }, o);
-        this.kubeconfig = pulumi.secret(credentials.kubeconfigs.apply((k) => Buffer.from(k[0].value, "base64").toString("utf8")));
+        this.kubeconfig = pulumi.secret(credentials.kubeconfigs.apply((k) => Buffer.from(k?.[0]?.value ?? "", "base64").toString("utf8")));
         // The system pool is created with the cluster; the role lets it provision the gateway's load balancer.
         this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [aks, networkRole] });
         this.apiServer = pulumi.interpolate`https://${aks.fqdn}:443`;

@@ -20,7 +20,7 @@ export interface ControlPlaneArgs {
     /** The cluster's intermediate CA; primaries only. */
     readonly ca?: CaBundle;
     /** Address of the primary's east-west gateway; remotes only. */
-    readonly remotePilotAddress?: pulumi.Input<string>;
+    readonly remotePilotAddress?: pulumi.Input<string | undefined>;
 }
 
 export class IstioControlPlane extends pulumi.ComponentResource {

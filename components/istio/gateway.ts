@@ -18,8 +18,8 @@ export interface EastWestGatewayArgs {
 /** The east-west gateway (chart `gateway` with networkGateway) and the address its load balancer got. */
 export class EastWestGateway extends pulumi.ComponentResource {
     readonly release: k8s.helm.v3.Release;
-    /** The load balancer's IP or hostname (AWS NLBs have hostnames). */
-    readonly address: pulumi.Output<string>;
+    /** The load balancer's IP or hostname (AWS NLBs have hostnames); undefined, with an error logged, if it has none. */
+    readonly address: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: EastWestGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mesh:istio:EastWestGateway", name, {}, opts);
@@ -40,14 +40,17 @@ export class EastWestGateway extends pulumi.ComponentResource {
         // (pulumi/pulumi#16395), and an unknown id skips the read at preview.
         const id = this.release.status.apply(() => `${ISTIO_NAMESPACE}/${EASTWEST_GATEWAY}`);
         const service = k8s.core.v1.Service.get(`${name}-service`, id, o);
-        this.address = service.status.apply((status) => loadBalancerAddress(status, `${args.plan.cluster.name}/${EASTWEST_GATEWAY}`));
+        this.address = service.status.apply((status) => {
+            const address = loadBalancerAddress(status);
+            // Fails the update with a clear message; throwing here would abort the whole program.
+            if (!address) pulumi.log.error(`the load balancer of ${args.plan.cluster.name}/${EASTWEST_GATEWAY} has no address (status.loadBalancer.ingress is empty): other networks and remotes cannot reach this cluster`, service);
+            return address;
+        });
         this.registerOutputs({ address: this.address });
     }
 }
 
-export function loadBalancerAddress(status: k8s.types.output.core.v1.ServiceStatus | undefined, what: string): string {
+export function loadBalancerAddress(status: k8s.types.output.core.v1.ServiceStatus | undefined): string | undefined {
     const ingress = status?.loadBalancer?.ingress?.[0];
-    const address = ingress?.ip || ingress?.hostname;
-    if (!address) throw new Error(`the load balancer of ${what} has no address yet (status.loadBalancer.ingress is empty)`);
-    return address;
+    return ingress?.ip || ingress?.hostname || undefined;
 }

@@ -17,9 +17,12 @@ export interface RemoteSecretArgs {
  * create-remote-secret writes: it waits only for the two clusters it joins.
  */
 export function remoteSecret(name: string, a: RemoteSecretArgs, opts: pulumi.CustomResourceOptions): k8s.core.v1.Secret {
-    const kubeconfig = pulumi.all([a.apiServer, a.readerToken.data]).apply(([server, data]) =>
-        remoteKubeconfig({ cluster: a.watched, server, caData: data["ca.crt"], token: Buffer.from(data.token, "base64").toString("utf8") }),
-    );
+    const kubeconfig = pulumi.all([a.apiServer, a.readerToken.data]).apply(([server, data]) => {
+        // The provider returns the Secret only once the token controller has filled both keys
+        // (pulumi/pulumi-kubernetes#2048).
+        const { token = "", "ca.crt": caData = "" } = data ?? {};
+        return remoteKubeconfig({ cluster: a.watched, server, caData, token: Buffer.from(token, "base64").toString("utf8") });
+    });
     return new k8s.core.v1.Secret(
         name,
         {
