@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { MeshConfig } from "../stacks/config";
-import { ClusterPlan, planMesh } from "../stacks/topology";
+import { ClusterPlan, MeshPlan, planMesh } from "../stacks/topology";
 import { ClusterHandle, provisionCluster } from "./clusters";
 import { IstioControlPlane } from "./istio/control-plane";
 import { EastWestGateway } from "./istio/gateway";
@@ -20,12 +20,13 @@ export interface MeshCluster {
 
 export class Mesh extends pulumi.ComponentResource {
     readonly pki: MeshPki;
+    readonly plan: MeshPlan;
     readonly clusters: ReadonlyMap<string, MeshCluster>;
 
     constructor(name: string, readonly config: MeshConfig, opts?: pulumi.ComponentResourceOptions) {
         super("mesh:index:Mesh", name, {}, opts);
         const o = { parent: this };
-        const plan = planMesh(config);
+        const plan = (this.plan = planMesh(config));
         const mesh = { meshId: config.meshId, trustDomain: config.trustDomain, istio: config.istio };
         this.pki = new MeshPki(`${name}-pki`, { meshId: config.meshId, pki: config.pki }, o);
 

@@ -18,10 +18,8 @@ export interface ClusterOutput {
 /** Leaves stay separate Outputs so that only the kubeconfigs are secret. */
 export function meshOutputs(mesh: Mesh) {
     const { config } = mesh;
-    const networks: Record<string, string[]> = {};
     const clusters: Record<string, ClusterOutput> = {};
     for (const c of config.clusters) {
-        (networks[c.network] ??= []).push(c.name);
         const m = mesh.clusters.get(c.name)!;
         clusters[c.name] = {
             provider: c.provider,
@@ -39,7 +37,7 @@ export function meshOutputs(mesh: Mesh) {
         trustDomain: config.trustDomain,
         rootCertificatePem: mesh.pki.rootCertificatePem,
         istio: { version: config.istio.version, chartRepository: config.istio.chartRepository },
-        networks,
+        networks: mesh.plan.networks,
         clusters,
     };
 }

@@ -78,9 +78,10 @@ const clusterSchema = z.strictObject({
     network: z.string().max(63).regex(LABEL_VALUE, "must be a Kubernetes label value (letters, digits, '-', '_', '.')"),
     role: z.enum(["primary", "remote"], { message: "must be primary or remote" }).default("primary"),
     primary: z.string().optional(),
-    aws: awsSchema.optional(),
-    azure: azureSchema.optional(),
-    existing: existingSchema.optional(),
+    // Checked once, with the provider's defaults, by providerSettings.
+    aws: z.unknown().optional(),
+    azure: z.unknown().optional(),
+    existing: z.unknown().optional(),
 });
 
 const chartValues = z.record(z.string(), z.unknown());

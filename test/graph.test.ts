@@ -1,10 +1,11 @@
 /**
- * The graph's order, shown with mock resources that take their realistic time (scaled): each
+ * The graph's order, shown with mock resources that take their realistic time on a virtual clock: each
  * wait Istio needs happens, and no step waits for an unrelated cluster.
  */
+import { parseMeshConfig } from "../stacks/config";
 import { MeshMocks, Recorded } from "./support/mocks";
 import { minutesOf } from "./support/durations";
-import { meshConfig, runMesh } from "./support/run";
+import { runMesh } from "./support/run";
 import { twoPrimariesAndRemote, multiPrimaryMultiNetwork } from "./support/topologies";
 
 let mocks: MeshMocks;
@@ -23,7 +24,7 @@ describe("two primaries plus a remote, with a slow AKS", () => {
         // AKS takes 30 minutes here, so anything that waited on it would show.
         const delay = ({ type, name }: { type: string; name: string }) =>
             type === "azure-native:containerservice:ManagedCluster" ? 30 : minutesOf(type, name);
-        mocks = (await runMesh(meshConfig(twoPrimariesAndRemote()), { delay })).mocks;
+        mocks = (await runMesh(parseMeshConfig(twoPrimariesAndRemote()), { delay })).mocks;
     });
 
     test("istiod waits for its cacerts and base", () => {
@@ -90,7 +91,7 @@ describe("two primaries plus a remote, with a slow AKS", () => {
 
 describe("an existing cluster does not wait for clouds", () => {
     beforeAll(async () => {
-        mocks = (await runMesh(meshConfig(multiPrimaryMultiNetwork()), { delay: ({ type, name }) => minutesOf(type, name) })).mocks;
+        mocks = (await runMesh(parseMeshConfig(multiPrimaryMultiNetwork()), { delay: ({ type, name }) => minutesOf(type, name) })).mocks;
     });
 
     test("its whole Istio is up before EKS or AKS exist", () => {

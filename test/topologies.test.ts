@@ -2,8 +2,9 @@
  * The resources each topology makes, pinned: names (and so URNs), Istio values and labels,
  * cacerts, gateways, remote secrets, providers and outputs.
  */
+import { parseMeshConfig } from "../stacks/config";
 import * as YAML from "yaml";
-import { meshConfig, MeshRun, promiseOf, isSecret, runMesh } from "./support/run";
+import { MeshRun, promiseOf, isSecret, runMesh } from "./support/run";
 import { providerName, Recorded, reveal, isSecretValue } from "./support/mocks";
 import { multiPrimaryMultiNetwork, primaryRemoteSingleNetwork, twoPrimariesAndRemote } from "./support/topologies";
 
@@ -20,7 +21,7 @@ const kube = (run: MeshRun) => run.mocks.resources.filter((r) => r.type.startsWi
 function commonChecks(topology: () => Record<string, unknown>) {
     let run: MeshRun;
     beforeAll(async () => {
-        run = await runMesh(meshConfig(topology()));
+        run = await runMesh(parseMeshConfig(topology()));
     });
 
     test("every Kubernetes resource names its own cluster's provider", () => {
@@ -39,7 +40,7 @@ function commonChecks(topology: () => Record<string, unknown>) {
     });
 
     test("istio-system carries the network label; cacerts exactly on primaries, before istiod", () => {
-        const config = meshConfig(topology());
+        const config = parseMeshConfig(topology());
         for (const c of config.clusters) {
             const ns = run.mocks.named(`mesh-${c.name}-istio-namespace`);
             expect(ns.inputs.metadata.name).toBe("istio-system");
@@ -61,7 +62,7 @@ function commonChecks(topology: () => Record<string, unknown>) {
     });
 
     test("the intermediate CA: pathlen 0, cert signing, cluster name in the subject", () => {
-        for (const c of meshConfig(topology()).clusters.filter((x) => x.role === "primary")) {
+        for (const c of parseMeshConfig(topology()).clusters.filter((x) => x.role === "primary")) {
             const csr = run.mocks.named(`mesh-pki-${c.name}-csr`).inputs;
             expect(csr.subject).toMatchObject({ commonName: "Intermediate CA", locality: c.name });
             expect(csr.dnsNames).toEqual(["istiod.istio-system.svc"]);
@@ -77,7 +78,7 @@ function commonChecks(topology: () => Record<string, unknown>) {
     });
 
     test("istiod: meshID, clusterName, network on every cluster; remote profile on remotes", () => {
-        const config = meshConfig(topology());
+        const config = parseMeshConfig(topology());
         for (const c of config.clusters) {
             const v = reveal(release(run, c.name, "istiod").inputs.values);
             expect(v.global).toMatchObject({ meshID: config.meshId, network: c.network, multiCluster: { clusterName: c.name } });
@@ -106,7 +107,7 @@ function commonChecks(topology: () => Record<string, unknown>) {
     });
 
     test("mesh-wide STRICT mTLS on every primary", () => {
-        for (const c of meshConfig(topology()).clusters) {
+        for (const c of parseMeshConfig(topology()).clusters) {
             const pa = run.mocks.resources.filter((r) => r.name === `mesh-${c.name}-istio-mtls`);
             expect(pa).toHaveLength(c.role === "primary" ? 1 : 0);
             if (pa.length) {
@@ -117,7 +118,7 @@ function commonChecks(topology: () => Record<string, unknown>) {
     });
 
     test("remote secrets: every primary holds one for every other cluster, in istioctl's exact form", () => {
-        const config = meshConfig(topology());
+        const config = parseMeshConfig(topology());
         const primaries = config.clusters.filter((c) => c.role === "primary");
         const secrets = remoteSecrets(run);
         expect(secrets).toHaveLength(primaries.length * (config.clusters.length - 1));
@@ -149,7 +150,7 @@ function commonChecks(topology: () => Record<string, unknown>) {
     });
 
     test("a reader token Secret in every watched cluster", () => {
-        for (const c of meshConfig(topology()).clusters) {
+        for (const c of parseMeshConfig(topology()).clusters) {
             const t = run.mocks.named(`mesh-${c.name}-istio-reader-token`);
             expect(t.inputs).toMatchObject({
                 type: "kubernetes.io/service-account-token",
@@ -159,7 +160,7 @@ function commonChecks(topology: () => Record<string, unknown>) {
     });
 
     test("stack outputs: the contract, with only kubeconfigs secret", async () => {
-        const config = meshConfig(topology());
+        const config = parseMeshConfig(topology());
         const o = run.outputs;
         expect(o.meshId).toBe(config.meshId);
         expect(o.trustDomain).toBe(config.trustDomain);
@@ -324,6 +325,6 @@ test("the root CA is protected unless protectRoot is false", async () => {
         const pki = run.mesh.pki as any; // the SDK keeps the option on the resource as __protect
         return [pki.rootKey.__protect, pki.rootCert.__protect];
     };
-    expect(protectedRoot(await runMesh(meshConfig(primaryRemoteSingleNetwork())))).toEqual([true, true]);
-    expect(protectedRoot(await runMesh(meshConfig({ ...primaryRemoteSingleNetwork(), pki: { protectRoot: false } })))).toEqual([false, false]);
+    expect(protectedRoot(await runMesh(parseMeshConfig(primaryRemoteSingleNetwork())))).toEqual([true, true]);
+    expect(protectedRoot(await runMesh(parseMeshConfig({ ...primaryRemoteSingleNetwork(), pki: { protectRoot: false } })))).toEqual([false, false]);
 });

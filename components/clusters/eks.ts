@@ -39,12 +39,11 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterHandl
 
         const cloud = new aws.Provider(`${name}-aws`, { region, profile: s.profile, defaultTags: { tags } }, { parent: this });
         const o = { parent: this, provider: cloud };
-        const invokeOpts = { parent: this, provider: cloud };
 
         // Network
         const vpc = new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock: s.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { Name: cluster.name } }, o);
         const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id }, o);
-        const zones = aws.getAvailabilityZonesOutput({ state: "available" }, invokeOpts);
+        const zones = aws.getAvailabilityZonesOutput({ state: "available" }, o);
         const cidrs = zoneSubnets(parseCidr(s.vpcCidr)!, s.zones);
         const publicRoutes = new aws.ec2.RouteTable(`${name}-public-rt`, { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }] }, o);
         const subnetsOf = (kind: "public" | "private", roleTag: string) =>
@@ -73,7 +72,7 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterHandl
         ];
 
         // IAM
-        const partition = aws.getPartitionOutput({}, invokeOpts).partition;
+        const partition = aws.getPartitionOutput({}, o).partition;
         const clusterRole = serviceRole(`${name}-cluster-role`, "eks.amazonaws.com", ["AmazonEKSClusterPolicy"], partition, o);
         const nodeRole = serviceRole(`${name}-node-role`, "ec2.amazonaws.com", ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"], partition, o);
 
@@ -119,8 +118,8 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterHandl
         );
 
         // Access: the deployer (the IAM role behind an assumed-role session) and any extra admins.
-        const caller = aws.getCallerIdentityOutput({}, invokeOpts);
-        const deployer = aws.iam.getSessionContextOutput({ arn: caller.arn }, invokeOpts).issuerArn;
+        const caller = aws.getCallerIdentityOutput({}, o);
+        const deployer = aws.iam.getSessionContextOutput({ arn: caller.arn }, o).issuerArn;
         const admins: [string, pulumi.Input<string>][] = [["deployer", deployer], ...s.adminPrincipalArns.map((arn): [string, string] => [`admin-${principalName(arn)}`, arn])];
         const accessPolicies = admins.map(([id, principalArn]) => {
             const entry = new aws.eks.AccessEntry(`${name}-${id}`, { clusterName: eks.name, principalArn, type: "STANDARD" }, o);

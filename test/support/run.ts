@@ -4,7 +4,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Mesh } from "../../components/mesh";
 import { meshOutputs } from "../../components/outputs";
-import { MeshConfig, parseMeshConfig } from "../../stacks/config";
+import { MeshConfig } from "../../stacks/config";
 import { Delay, MeshMocks } from "./mocks";
 
 /** The value of an Output, once known. */
@@ -50,9 +50,4 @@ export function writeKubeconfig(contexts: Record<string, string>, current?: stri
     ].join("\n");
     fs.writeFileSync(file, yaml);
     return file;
-}
-
-/** Parses a raw stack config the way `pulumi up` would. */
-export function meshConfig(raw: Record<string, unknown>): MeshConfig {
-    return parseMeshConfig(raw);
 }
