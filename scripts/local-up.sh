@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One command for a local mesh: toolchain → 3 kwok clusters → npm install (if needed) →
+# One command for a local mesh: toolchain → 3 kwok clusters → npm ci (if needed) →
 # `pulumi up` of the `local` stack (Pulumi.local.yaml) on a file backend → summary.
 #
 #   bash scripts/local-up.sh            (then: bash scripts/local-down.sh)
@@ -23,8 +23,8 @@ istio_charts_dir >/dev/null || die "no Istio charts under $MESH_TOOLCHAIN_DIR/is
 bash scripts/local-clusters.sh up 3
 
 if [[ ! -d node_modules/@pulumi/pulumi || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  log "npm install"
-  npm install --no-audit --no-fund >/dev/null
+  log "npm ci"
+  npm ci --no-audit --no-fund >/dev/null
 fi
 ensure_tls_plugin
 

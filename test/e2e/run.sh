@@ -51,7 +51,7 @@ ensure_packages openssl jq curl
 need_tools pulumi kubectl kwokctl istioctl openssl jq curl node
 timed "clusters up" bash scripts/local-clusters.sh up 3 2>"$TMP/clusters.log" || abort "local clusters start" "$(cat "$TMP/clusters.log")"
 pass "3 local clusters are up (token controller and LoadBalancer addresses verified)"
-if [[ ! -d node_modules/@pulumi/pulumi || package-lock.json -nt node_modules/.package-lock.json ]]; then npm install --no-audit --no-fund >/dev/null 2>&1 || abort "npm install"; fi
+if [[ ! -d node_modules/@pulumi/pulumi || package-lock.json -nt node_modules/.package-lock.json ]]; then npm ci --no-audit --no-fund >/dev/null 2>&1 || abort "npm ci"; fi
 ensure_tls_plugin
 mkdir -p "$MESH_LOCAL_STATE/pulumi-state"
 pulumi stack select "$STACK" >/dev/null 2>&1 || pulumi stack init "$STACK" --secrets-provider passphrase >/dev/null 2>&1 || abort "pulumi stack init $STACK"
