@@ -55,31 +55,40 @@ export function meshSteps(config: MeshConfig): Map<string, Step> {
         }
         add(`${n}/ready`, "", ready);
         add(`${n}/ns`, "kubernetes:core/v1:Namespace", [`${n}/ready`]);
-        add(`${n}/base`, "kubernetes:helm.sh/v3:Release", [`${n}/ns`]);
-        add(`${n}/token`, "kubernetes:core/v1:Secret", [`${n}/base`]);
     }
     const clusterPlans = plan.clusters;
+    // The east-west load balancer needs only the namespace; istiod exposed to remotes names its address.
+    for (const p of clusterPlans.filter((x) => x.eastWestGateway)) {
+        steps.set(`${p.cluster.name}/lb`, { minutes: MINUTES["eastwest:Service"], after: [`${p.cluster.name}/ns`] });
+    }
+    for (const p of clusterPlans) {
+        const n = p.cluster.name;
+        // A remote's base carries webhook settings that name its primary's address and the root.
+        add(`${n}/base`, "kubernetes:helm.sh/v3:Release", p.isPrimary ? [`${n}/ns`] : [`${n}/ns`, `${p.controlPlane}/lb`, "root-cert"]);
+    }
     for (const p of clusterPlans.filter((x) => x.isPrimary)) {
         const n = p.cluster.name;
         add(`${n}/ca-key`, "tls:index/privateKey:PrivateKey");
         add(`${n}/ca-csr`, "tls:index/certRequest:CertRequest", [`${n}/ca-key`]);
         add(`${n}/ca-cert`, "tls:index/locallySignedCert:LocallySignedCert", [`${n}/ca-csr`, "root-cert"]);
         add(`${n}/cacerts`, "kubernetes:core/v1:Secret", [`${n}/ns`, `${n}/ca-cert`]);
-        add(`${n}/istiod`, "kubernetes:helm.sh/v3:Release", [`${n}/base`, `${n}/cacerts`]);
+        add(`${n}/istiod`, "kubernetes:helm.sh/v3:Release", [`${n}/base`, `${n}/cacerts`, ...(p.exposeIstiod ? [`${n}/lb`] : [])]);
         add(`${n}/istio-config`, "kubernetes:networking.istio.io/v1:Gateway", [`${n}/base`]);
-    }
-    for (const { watcher, watched } of plan.remoteSecrets) {
-        add(`${watcher}/remote-${watched}`, "kubernetes:core/v1:Secret", [`${watcher}/ns`, `${watched}/token`]);
-    }
-    for (const p of clusterPlans.filter((x) => x.isPrimary && x.eastWestGateway)) {
-        const n = p.cluster.name;
-        steps.set(`${n}/gateway`, { minutes: MINUTES["eastwest:Release"], after: [`${n}/istiod`] });
-        add(`${n}/gateway-address`, "kubernetes:core/v1:Service", [`${n}/gateway`]);
     }
     for (const p of clusterPlans.filter((x) => !x.isPrimary)) {
         const n = p.cluster.name;
-        add(`${n}/istiod`, "kubernetes:helm.sh/v3:Release", [`${n}/base`, `${p.controlPlane}/gateway-address`]);
-        if (p.eastWestGateway) steps.set(`${n}/gateway`, { minutes: MINUTES["eastwest:Release"], after: [`${n}/istiod`, `${p.controlPlane}/remote-${n}`] });
+        add(`${n}/istiod`, "kubernetes:helm.sh/v3:Release", [`${n}/base`, `${p.controlPlane}/lb`]);
+    }
+    // The reader may read once the istiod chart has bound its ClusterRole.
+    for (const p of clusterPlans) add(`${p.cluster.name}/token`, "kubernetes:core/v1:Secret", [`${p.cluster.name}/base`, `${p.cluster.name}/istiod`]);
+    for (const { watcher, watched } of plan.remoteSecrets) {
+        add(`${watcher}/remote-${watched}`, "kubernetes:core/v1:Secret", [`${watcher}/ns`, `${watched}/token`]);
+    }
+    for (const p of clusterPlans.filter((x) => x.eastWestGateway)) {
+        const n = p.cluster.name;
+        // Its pods are injected by istiod: a remote's by its primary, through the primary's gateway.
+        const injection = p.isPrimary ? [`${n}/istiod`] : [`${n}/istiod`, `${p.controlPlane}/remote-${n}`, `${p.controlPlane}/gateway`, `${p.controlPlane}/istio-config`];
+        add(`${n}/gateway`, "kubernetes:helm.sh/v3:Release", injection);
     }
     return steps;
 }

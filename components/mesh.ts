@@ -46,8 +46,8 @@ export class Mesh extends pulumi.ComponentResource {
         }
         for (const p of plan.clusters.filter((c) => !c.isPrimary)) {
             const handle = handles.get(p.cluster.name)!;
-            const remotePilotAddress = clusters.get(p.controlPlane)!.gateway!.address;
-            const controlPlane = new IstioControlPlane(`${name}-${p.cluster.name}-istio`, { mesh, plan: p, cluster: handle, remotePilotAddress }, o);
+            const primary = { address: clusters.get(p.controlPlane)!.controlPlane.gatewayAddress!, rootCertificatePem: this.pki.rootCertificatePem };
+            const controlPlane = new IstioControlPlane(`${name}-${p.cluster.name}-istio`, { mesh, plan: p, cluster: handle, primary }, o);
             clusters.set(p.cluster.name, { plan: p, handle, controlPlane });
         }
 
@@ -63,10 +63,17 @@ export class Mesh extends pulumi.ComponentResource {
             secrets.set(`${watcher}/${watched}`, secret);
         }
 
-        // A remote's gateway proxy is injected by its primary, which must first be able to watch it.
+        // A remote's gateway pods are injected by its primary's istiod, through the primary's gateway
+        // (its pods and istiod exposure), once that istiod watches the remote.
         for (const [clusterName, c] of clusters) {
             if (c.plan.isPrimary) continue;
-            const g = gateway(c.plan, c.controlPlane, [c.controlPlane.istiod, secrets.get(`${c.plan.controlPlane}/${clusterName}`)!]);
+            const primary = clusters.get(c.plan.controlPlane)!;
+            const g = gateway(c.plan, c.controlPlane, [
+                c.controlPlane.istiod,
+                secrets.get(`${c.plan.controlPlane}/${clusterName}`)!,
+                primary.gateway!.release,
+                ...primary.controlPlane.istiodExposure,
+            ]);
             if (g) clusters.set(clusterName, { ...c, gateway: g });
         }
         this.clusters = clusters;

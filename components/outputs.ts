@@ -29,7 +29,7 @@ export function meshOutputs(mesh: Mesh) {
             ...(c.primary !== undefined ? { primary: c.primary } : {}),
             kubeconfig: m.handle.kubeconfig,
             apiServer: m.handle.apiServer,
-            ...(m.gateway ? { eastWestGatewayAddress: m.gateway.address } : {}),
+            ...(m.controlPlane.gatewayAddress ? { eastWestGatewayAddress: m.controlPlane.gatewayAddress } : {}),
         };
     }
     return {

@@ -20,6 +20,8 @@ export interface MeshPkiArgs {
 }
 
 const HOURS_PER_DAY = 24;
+/** One CA level under the root: the intermediates, which sign workloads only. */
+export const ROOT_MAX_PATH_LENGTH = 1;
 
 export class MeshPki extends pulumi.ComponentResource {
     /** The root certificate every cluster trusts; public. */
@@ -41,6 +43,13 @@ export class MeshPki extends pulumi.ComponentResource {
                 privateKeyPem: this.rootKey.privateKeyPem,
                 subject: { commonName: `${meshId} Root CA`, organization: pki.organization },
                 isCaCertificate: true,
+                // No CA below the per-cluster intermediates (what pathlen:0 on each intermediate means in
+                // Istio's tools/certs/common.mk). The tls provider cannot write pathlen:0: it copies
+                // max_path_length into Go's MaxPathLen but never sets MaxPathLenZero, so 0 writes no limit
+                // (terraform-provider-tls internal/provider/common_cert.go). pathlen:1 on the root is written,
+                // and verifiers enforce a trust anchor's limit (Go crypto/x509, OpenSSL, BoringSSL in Envoy):
+                // root → intermediate → leaf verifies, root → intermediate → sub-CA → leaf does not.
+                maxPathLength: ROOT_MAX_PATH_LENGTH,
                 validityPeriodHours: pki.rootValidityDays * HOURS_PER_DAY,
                 allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
             },
@@ -88,8 +97,6 @@ export class IntermediateCa extends pulumi.ComponentResource {
                 caPrivateKeyPem: args.rootKey.privateKeyPem,
                 caCertPem: args.rootCert.certPem,
                 isCaCertificate: true,
-                // pathlen:0 — this CA signs workload certificates only, never another CA.
-                maxPathLength: 0,
                 validityPeriodHours: validityHours,
                 // Re-issued by the first `pulumi up` in the last third of its life; istiod reloads cacerts.
                 earlyRenewalHours: Math.floor(validityHours / 3),

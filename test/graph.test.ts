@@ -43,9 +43,14 @@ describe("two primaries plus a remote, with a slow AKS", () => {
         waitsFor("mesh-aws-east-istio-namespace", "mesh-aws-east-k8s");
     });
 
-    test("gateways wait for istiod", () => {
+    test("gateways wait for istiod, which injects their pods", () => {
         for (const c of ["aws-east", "azure-west", "aws-west"]) waitsFor(`mesh-${c}-eastwest-release`, `mesh-${c}-istio-istiod`);
-        waitsFor("mesh-aws-east-eastwest-service", "mesh-aws-east-eastwest-release");
+    });
+
+    test("the load balancer comes first: istiod serving remotes waits for its address, nothing waits for gateway pods to get it", () => {
+        waitsFor("mesh-aws-east-istio-istiod", "mesh-aws-east-istio-eastwest-service");
+        expect(at("mesh-aws-east-istio-eastwest-service").start).toBeLessThan(at("mesh-aws-east-istio-base").end);
+        doesNotWaitFor("mesh-azure-west-istio-istiod", "mesh-azure-west-istio-eastwest-service");
     });
 
     test("Istio custom resources wait for their CRDs", () => {
@@ -55,12 +60,26 @@ describe("two primaries plus a remote, with a slow AKS", () => {
         waitsFor("mesh-aws-west-istio-reader-token", "mesh-aws-west-istio-base");
     });
 
-    test("a remote waits for its primary's gateway address", () => {
-        waitsFor("mesh-aws-west-istio-istiod", "mesh-aws-east-eastwest-service");
+    test("a remote waits for its primary's gateway address, not for the gateway's pods", () => {
+        waitsFor("mesh-aws-west-istio-istiod", "mesh-aws-east-istio-eastwest-service");
+        waitsFor("mesh-aws-west-istio-base", "mesh-aws-east-istio-eastwest-service");
+        expect(at("mesh-aws-west-istio-istiod").start).toBeLessThan(at("mesh-aws-east-eastwest-release").end);
     });
 
-    test("a remote's gateway waits for its primary's remote secret", () => {
+    test("a remote's gateway waits for the whole path its injection takes: primary's remote secret, gateway pods, istiod exposure", () => {
         waitsFor("mesh-aws-west-eastwest-release", "mesh-aws-east-istio-remote-aws-west");
+        waitsFor("mesh-aws-west-eastwest-release", "mesh-aws-east-eastwest-release");
+        waitsFor("mesh-aws-west-eastwest-release", "mesh-aws-east-istio-istiod-gateway");
+        waitsFor("mesh-aws-west-eastwest-release", "mesh-aws-east-istio-istiod-vs");
+    });
+
+    test("a reader token, and so every remote secret carrying it, waits for the reader's RBAC from the istiod chart", () => {
+        for (const c of ["aws-east", "azure-west", "aws-west"]) {
+            waitsFor(`mesh-${c}-istio-reader-token`, `mesh-${c}-istio-istiod`);
+            waitsFor(`mesh-${c}-istio-reader-token`, `mesh-${c}-istio-base`);
+        }
+        waitsFor("mesh-aws-east-istio-remote-aws-west", "mesh-aws-west-istio-istiod");
+        waitsFor("mesh-azure-west-istio-remote-aws-west", "mesh-aws-west-istio-istiod");
     });
 
     test("each remote secret waits for the two clusters it joins", () => {
@@ -71,9 +90,8 @@ describe("two primaries plus a remote, with a slow AKS", () => {
     });
 
     test("...and for nothing else", () => {
-        // aws-west's token exists long before its primary's gateway does; the secret does not wait for that.
-        expect(at("mesh-aws-east-istio-remote-aws-west").start).toBeLessThan(at("mesh-aws-east-eastwest-release").end);
-        expect(at("mesh-aws-east-istio-remote-aws-west").start).toBeLessThan(at("mesh-aws-west-istio-istiod").end);
+        // Nor for the watching cluster's own gateway.
+        doesNotWaitFor("mesh-azure-west-istio-remote-aws-west", "mesh-azure-west-eastwest-release");
     });
 
     test("no cluster's Istio waits for an unrelated cluster", () => {
@@ -95,7 +113,7 @@ describe("an existing cluster does not wait for clouds", () => {
     });
 
     test("its whole Istio is up before EKS or AKS exist", () => {
-        for (const name of ["mesh-onprem-istio-istiod", "mesh-onprem-eastwest-release", "mesh-onprem-eastwest-service"]) {
+        for (const name of ["mesh-onprem-istio-istiod", "mesh-onprem-eastwest-release", "mesh-onprem-istio-eastwest-service"]) {
             doesNotWaitFor(name, "mesh-aws-east-eks");
             doesNotWaitFor(name, "mesh-azure-west-aks");
         }

@@ -1,6 +1,6 @@
 /** Invariants over random valid topologies (fast-check). */
 import * as fc from "fast-check";
-import { istiodValues, eastWestGatewayValues } from "../components/istio/values";
+import { baseValues, eastWestGatewayValues, isChartIpAddress, istiodValues } from "../components/istio/values";
 import { parseMeshConfig } from "../stacks/config";
 import { planMesh } from "../stacks/topology";
 import { runMesh } from "./support/run";
@@ -68,13 +68,48 @@ test("Istio values carry each cluster's identity", () => {
         fc.property(rawMesh, fc.constantFrom("cluster.local", "example.org"), (raw, trustDomain) => {
             const config = parseMeshConfig({ ...raw, trustDomain });
             for (const p of planMesh(config).clusters) {
-                const v = istiodValues(config, p, p.isPrimary ? undefined : "198.51.100.1") as any;
+                const v = istiodValues(config, p, p.isPrimary ? {} : { primary: { address: "198.51.100.1", rootCertificatePem: "ROOT" } }) as any;
                 expect(v.global.multiCluster.clusterName).toBe(p.cluster.name);
                 expect(v.global.network).toBe(p.cluster.network);
                 expect(v.global.meshID).toBe("m");
                 expect(v.meshConfig.trustDomain).toBe(trustDomain);
                 expect(v.profile).toBe(p.isPrimary ? undefined : "remote");
-                expect((eastWestGatewayValues(config, p, {}) as any).networkGateway).toBe(p.cluster.network);
+                expect((eastWestGatewayValues(config, p) as any).networkGateway).toBe(p.cluster.network);
+            }
+        }),
+    );
+});
+
+// An IP or a DNS name, as clouds' load balancers report them.
+const address = fc.oneof(
+    fc.ipV4(),
+    fc.array(fc.stringMatching(/^[a-z][a-z0-9-]{0,10}[a-z0-9]$/), { minLength: 2, maxLength: 4 }).map((labels) => labels.join(".")),
+);
+
+test("a remote's webhooks reach its primary's istiod by address: IPs through Service istiod, hostnames by URL with istiod's certificate naming them", () => {
+    fc.assert(
+        fc.property(rawMesh, address, (raw, addr) => {
+            const config = parseMeshConfig(raw);
+            for (const p of planMesh(config).clusters) {
+                if (p.isPrimary) {
+                    const env = (istiodValues(config, p, { gatewayAddress: addr }) as any).pilot?.env ?? {};
+                    expect(env.ISTIOD_CUSTOM_HOST).toBe(p.remotes.length > 0 ? addr : undefined);
+                    continue;
+                }
+                const v = istiodValues(config, p, { primary: { address: addr, rootCertificatePem: "ROOT" } }) as any;
+                const base = (baseValues(config, p, { address: addr, rootCertificatePem: "ROOT" }) as any).base;
+                const path = `/inject/cluster/${p.cluster.name}/net/${p.cluster.network}`;
+                expect(v.global.remotePilotAddress).toBe(addr);
+                expect(v.istiodRemote.injectionPath).toBe(path);
+                expect(v.istiodRemote.injectionCABundle).toBe(Buffer.from("ROOT").toString("base64"));
+                expect(base.validationCABundle).toBe(Buffer.from("ROOT").toString("base64"));
+                if (isChartIpAddress(addr)) {
+                    expect([v.istiodRemote.injectionURL, v.base.validationURL, base.validationURL]).toEqual([undefined, undefined, undefined]);
+                } else {
+                    expect(v.istiodRemote.injectionURL).toBe(`https://${addr}:15017${path}`);
+                    expect(v.base.validationURL).toBe(`https://${addr}:15017/validate`);
+                    expect(base.validationURL).toBe(`https://${addr}:15017/validate`);
+                }
             }
         }),
     );

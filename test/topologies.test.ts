@@ -61,24 +61,27 @@ function commonChecks(topology: () => Record<string, unknown>) {
         }
     });
 
-    test("the intermediate CA: pathlen 0, cert signing, cluster name in the subject", () => {
+    test("the CAs: the root limits the chain to one CA level (pathlen:1), intermediates sign, with the cluster in the subject", () => {
         for (const c of parseMeshConfig(topology()).clusters.filter((x) => x.role === "primary")) {
             const csr = run.mocks.named(`mesh-pki-${c.name}-csr`).inputs;
             expect(csr.subject).toMatchObject({ commonName: "Intermediate CA", locality: c.name });
             expect(csr.dnsNames).toEqual(["istiod.istio-system.svc"]);
             const cert = run.mocks.named(`mesh-pki-${c.name}-cert`).inputs;
-            expect(cert).toMatchObject({ isCaCertificate: true, maxPathLength: 0 });
+            expect(cert.isCaCertificate).toBe(true);
+            // maxPathLength 0 would write no limit at all with the real provider (common_cert.go).
+            expect(cert.maxPathLength).toBeUndefined();
             expect(cert.allowedUses).toEqual(expect.arrayContaining(["cert_signing", "digital_signature"]));
             expect(cert.caCertPem).toContain("mesh-pki-root-cert");
         }
         const root = run.mocks.named("mesh-pki-root-cert").inputs;
-        expect(root).toMatchObject({ isCaCertificate: true });
+        expect(root).toMatchObject({ isCaCertificate: true, maxPathLength: 1 });
         expect(root.allowedUses).toContain("cert_signing");
         expect(run.mocks.ofType("tls:index/selfSignedCert:SelfSignedCert")).toHaveLength(1);
     });
 
-    test("istiod: meshID, clusterName, network on every cluster; remote profile on remotes", () => {
+    test("istiod: meshID, clusterName, network on every cluster; remote profile on remotes", async () => {
         const config = parseMeshConfig(topology());
+        const root = await promiseOf(run.outputs.rootCertificatePem);
         for (const c of config.clusters) {
             const v = reveal(release(run, c.name, "istiod").inputs.values);
             expect(v.global).toMatchObject({ meshID: config.meshId, network: c.network, multiCluster: { clusterName: c.name } });
@@ -89,7 +92,10 @@ function commonChecks(topology: () => Record<string, unknown>) {
                 expect(v.profile).toBe("remote");
                 expect(base.values.profile).toBe("remote");
                 expect(v.global).toMatchObject({ configCluster: true, remotePilotAddress: expect.any(String) });
-                expect(v.istiodRemote).toEqual({ injectionPath: `/inject/cluster/${c.name}/net/${c.network}` });
+                expect(v.istiodRemote.injectionPath).toBe(`/inject/cluster/${c.name}/net/${c.network}`);
+                // The mesh root verifies istiod's serving chain; it is public, never a key.
+                expect(v.istiodRemote.injectionCABundle).toBe(Buffer.from(root).toString("base64"));
+                expect(base.values.base.validationCABundle).toBe(Buffer.from(root).toString("base64"));
             } else {
                 expect(v.profile).toBeUndefined();
                 expect(v.global.remotePilotAddress).toBeUndefined();
@@ -227,10 +233,28 @@ describe("multi-primary, multi-network across aws, azure and existing", () => {
         expect(m.named("mesh-aws-east-aws").inputs.region).toBe("us-east-1");
     });
 
-    test("EKS east-west Service is annotated for an NLB", () => {
-        const v = reveal(release(run(), "aws-east", "gateway").inputs.values);
-        expect(v.service.annotations).toMatchObject({ "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" });
-        expect(reveal(release(run(), "azure-west", "gateway").inputs.values).service.annotations).toBeUndefined();
+    test("the east-west Service is ours, as the gateway chart renders it, with the NLB annotations on EKS", () => {
+        const m = run().mocks;
+        for (const [c, network] of [["aws-east", "net-aws"], ["azure-west", "net-azure"], ["onprem", "net-dc"]]) {
+            const svc = m.named(`mesh-${c}-istio-eastwest-service`).inputs;
+            expect(svc.metadata).toMatchObject({
+                name: "istio-eastwestgateway",
+                namespace: "istio-system",
+                labels: { app: "istio-eastwestgateway", istio: "eastwestgateway", "topology.istio.io/network": network },
+            });
+            expect(svc.spec.type).toBe("LoadBalancer");
+            expect(svc.spec.selector).toEqual({ app: "istio-eastwestgateway", istio: "eastwestgateway" });
+            expect(svc.spec.ports.map((p: any) => [p.name, p.port, p.targetPort])).toEqual([
+                ["status-port", 15021, 15021],
+                ["tls", 15443, 15443],
+                ["tls-istiod", 15012, 15012],
+                ["tls-webhook", 15017, 15017],
+            ]);
+            // The chart must not make a second Service of the same name.
+            expect(reveal(release(run(), c, "gateway").inputs.values).service).toEqual({ type: "None" });
+        }
+        expect(m.named("mesh-aws-east-istio-eastwest-service").inputs.metadata.annotations).toMatchObject({ "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" });
+        expect(m.named("mesh-azure-west-istio-eastwest-service").inputs.metadata.annotations).toEqual({});
     });
 
     test("AKS: resource group, VNet, system pool with managed identity, admin credentials", () => {
@@ -285,6 +309,15 @@ describe("primary-remote on one network", () => {
         expect(reveal(release(run(), "aws-satellite", "istiod").inputs.values).global.remotePilotAddress).toBe("aws-main-ew.elb.amazonaws.com");
         expect(m.named("mesh-aws-satellite-istio-namespace").inputs.metadata.annotations).toEqual({ "topology.istio.io/controlPlaneClusters": "aws-main" });
         expect(reveal(release(run(), "aws-main", "istiod").inputs.values).global.externalIstiod).toBe(true);
+    });
+
+    test("behind an NLB hostname the remote's webhooks call the primary's istiod by URL, and istiod's certificate names that host", () => {
+        const host = "aws-main-ew.elb.amazonaws.com";
+        const remote = reveal(release(run(), "aws-satellite", "istiod").inputs.values);
+        expect(remote.istiodRemote).toMatchObject({ injectionURL: `https://${host}:15017/inject/cluster/aws-satellite/net/flat` });
+        expect(remote.base.validationURL).toBe(`https://${host}:15017/validate`);
+        expect(reveal(release(run(), "aws-satellite", "base").inputs.values).base.validationURL).toBe(`https://${host}:15017/validate`);
+        expect(reveal(release(run(), "aws-main", "istiod").inputs.values).pilot.env).toEqual({ ISTIOD_CUSTOM_HOST: host });
     });
 
     test("trust domain reaches istiod", () => {

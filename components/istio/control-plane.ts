@@ -1,14 +1,15 @@
 /**
- * Istio in one cluster: istio-system, cacerts (primaries), the base and istiod charts, mesh-wide
- * STRICT mTLS and the Gateway/VirtualService objects a primary's east-west gateway serves, and
- * the reader token other clusters' istiods use to watch this one.
+ * Istio in one cluster: istio-system, the east-west load balancer, cacerts (primaries), the base
+ * and istiod charts, mesh-wide STRICT mTLS and the Gateway/VirtualService objects a primary's
+ * east-west gateway serves, and the reader token other clusters' istiods use to watch this one.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterPlan } from "../../stacks/topology";
 import { ClusterHandle } from "../clusters/handle";
 import { CaBundle } from "../pki";
-import { crossNetworkGatewaySpec, istiodGatewaySpec, istiodVirtualServiceSpec, peerAuthenticationSpec } from "./manifests";
+import { loadBalancerAddress } from "./gateway";
+import { crossNetworkGatewaySpec, eastWestService, istiodGatewaySpec, istiodVirtualServiceSpec, peerAuthenticationSpec } from "./manifests";
 import { CACERTS, CONTROL_PLANE_CLUSTERS_ANNOTATION, ISTIO_NAMESPACE, NETWORK_LABEL, READER_SERVICE_ACCOUNT, READER_TOKEN_SECRET, RELEASES } from "./names";
 import { istioRelease } from "./release";
 import { baseValues, istiodValues, MeshIdentity } from "./values";
@@ -19,14 +20,20 @@ export interface ControlPlaneArgs {
     readonly cluster: ClusterHandle;
     /** The cluster's intermediate CA; primaries only. */
     readonly ca?: CaBundle;
-    /** Address of the primary's east-west gateway; remotes only. */
-    readonly remotePilotAddress?: pulumi.Input<string | undefined>;
+    /** Remotes only: the primary whose istiod serves them, and the mesh root its certificates chain to. */
+    readonly primary?: { readonly address: pulumi.Output<string | undefined>; readonly rootCertificatePem: pulumi.Input<string> };
 }
 
 export class IstioControlPlane extends pulumi.ComponentResource {
     readonly namespace: k8s.core.v1.Namespace;
+    /** The east-west gateway's LoadBalancer Service, where the plan has a gateway. */
+    readonly eastWestService?: k8s.core.v1.Service;
+    /** Its load balancer's IP or hostname (AWS NLBs have hostnames); undefined, with an error logged, if it has none. */
+    readonly gatewayAddress?: pulumi.Output<string | undefined>;
     readonly base: k8s.helm.v3.Release;
     readonly istiod: k8s.helm.v3.Release;
+    /** The Istio objects through which the east-west gateway exposes istiod to remotes. */
+    readonly istiodExposure: pulumi.Resource[] = [];
     /** The istio-reader-service-account token, filled in by the token controller (secret). */
     readonly readerToken: k8s.core.v1.Secret;
 
@@ -48,16 +55,29 @@ export class IstioControlPlane extends pulumi.ComponentResource {
         );
         const namespace = this.namespace.metadata.name;
 
+        if (plan.eastWestGateway) {
+            // The provider waits until the load balancer reports an address (status.loadBalancer.ingress).
+            const spec = eastWestService(plan.cluster.network, cluster.gatewayServiceAnnotations);
+            const service = (this.eastWestService = new k8s.core.v1.Service(`${name}-eastwest-service`, { ...spec, metadata: { ...spec.metadata, namespace } }, o));
+            this.gatewayAddress = service.status.apply((status) => {
+                const address = loadBalancerAddress(status);
+                // Fails the update with a clear message; throwing here would abort the whole program.
+                if (!address) pulumi.log.error(`the load balancer of ${plan.cluster.name}/${spec.metadata.name} has no address (status.loadBalancer.ingress is empty): other networks and remotes cannot reach this cluster`, service);
+                return address;
+            });
+        }
+
         // Before istiod exists: otherwise it mints its own self-signed CA (pilot/pkg/bootstrap/istio_ca.go).
         const cacerts = args.ca
-            ? new k8s.core.v1.Secret(
-                  `${name}-cacerts`,
-                  { metadata: { name: CACERTS, namespace }, type: "Opaque", stringData: pulumi.secret(args.ca) },
-                  o,
-              )
+            ? new k8s.core.v1.Secret(`${name}-cacerts`, { metadata: { name: CACERTS, namespace }, type: "Opaque", stringData: pulumi.secret(args.ca) }, o)
             : undefined;
 
-        this.base = istioRelease(`${name}-base`, { istio: mesh.istio, chart: "base", releaseName: RELEASES.base, namespace, values: baseValues(mesh, plan) }, o);
+        const primary = args.primary && pulumi.all([args.primary.address, args.primary.rootCertificatePem]).apply(([address, rootCertificatePem]) => (address ? { address, rootCertificatePem } : undefined));
+        this.base = istioRelease(
+            `${name}-base`,
+            { istio: mesh.istio, chart: "base", releaseName: RELEASES.base, namespace, values: pulumi.output(primary).apply((p) => baseValues(mesh, plan, p)) },
+            o,
+        );
         this.istiod = istioRelease(
             `${name}-istiod`,
             {
@@ -65,7 +85,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
                 chart: "istiod",
                 releaseName: RELEASES.istiod,
                 namespace,
-                values: pulumi.output(args.remotePilotAddress).apply((address) => istiodValues(mesh, plan, address)),
+                values: pulumi.all([primary, plan.exposeIstiod ? this.gatewayAddress : undefined]).apply(([p, gatewayAddress]) => istiodValues(mesh, plan, { primary: p, gatewayAddress })),
             },
             { ...o, dependsOn: cacerts ? [this.base, cacerts] : [this.base] },
         );
@@ -76,18 +96,22 @@ export class IstioControlPlane extends pulumi.ComponentResource {
         if (plan.isPrimary) custom("mtls", "security.istio.io/v1", "PeerAuthentication", "default", peerAuthenticationSpec());
         if (plan.crossNetworkGateway) custom("cross-network-gateway", "networking.istio.io/v1", "Gateway", "cross-network-gateway", crossNetworkGatewaySpec());
         if (plan.exposeIstiod) {
-            custom("istiod-gateway", "networking.istio.io/v1", "Gateway", "istiod-gateway", istiodGatewaySpec());
-            custom("istiod-vs", "networking.istio.io/v1", "VirtualService", "istiod-vs", istiodVirtualServiceSpec());
+            this.istiodExposure.push(
+                custom("istiod-gateway", "networking.istio.io/v1", "Gateway", "istiod-gateway", istiodGatewaySpec()),
+                custom("istiod-vs", "networking.istio.io/v1", "VirtualService", "istiod-vs", istiodVirtualServiceSpec()),
+            );
         }
 
-        // The token Secret needs its ServiceAccount (from `base`), or the token controller deletes it.
+        // The token is only useful once the reader may read: its ServiceAccount comes from `base`,
+        // but its ClusterRole and binding from the istiod chart (remote profile on remotes;
+        // templates/reader-clusterrole*.yaml). Remote secrets carry this token, so they wait too.
         this.readerToken = new k8s.core.v1.Secret(
             `${name}-reader-token`,
             {
                 metadata: { name: READER_TOKEN_SECRET, namespace, annotations: { "kubernetes.io/service-account.name": READER_SERVICE_ACCOUNT } },
                 type: "kubernetes.io/service-account-token",
             },
-            { ...o, dependsOn: [this.base] },
+            { ...o, dependsOn: [this.base, this.istiod] },
         );
         this.registerOutputs({});
     }

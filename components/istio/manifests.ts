@@ -3,12 +3,34 @@
  * remote secret `istioctl create-remote-secret` writes (istioctl/pkg/multicluster/remote_secret.go).
  */
 import { singleContextKubeconfig } from "../clusters/kubeconfig";
-import { EASTWEST_GATEWAY_SELECTOR, ISTIO_NAMESPACE } from "./names";
+import { EASTWEST_GATEWAY, EASTWEST_GATEWAY_SELECTOR, EASTWEST_PORTS, ISTIO_NAMESPACE, NETWORK_LABEL } from "./names";
 
 export const MULTICLUSTER_SECRET_LABEL = "istio/multiCluster";
 export const CLUSTER_ANNOTATION = "networking.istio.io/cluster";
 
 type Spec = Record<string, unknown>;
+
+/**
+ * The east-west gateway's LoadBalancer Service, exactly as the gateway chart renders it for a
+ * network gateway (manifests/charts/gateway/templates/service.yaml: labels, the four fixed ports,
+ * selector app/istio), but created by us ahead of the chart's pods: its address is known before
+ * istiod is installed.
+ */
+export function eastWestService(network: string, annotations: Readonly<Record<string, string>>) {
+    const selector = { app: EASTWEST_GATEWAY, ...EASTWEST_GATEWAY_SELECTOR };
+    return {
+        metadata: {
+            name: EASTWEST_GATEWAY,
+            labels: { "app.kubernetes.io/name": EASTWEST_GATEWAY, ...selector, [NETWORK_LABEL]: network },
+            annotations: { ...annotations },
+        },
+        spec: {
+            type: "LoadBalancer",
+            ports: EASTWEST_PORTS.map(({ name, port }) => ({ name, port, targetPort: port, protocol: "TCP" })),
+            selector,
+        },
+    };
+}
 
 export function peerAuthenticationSpec(): Spec {
     return { mtls: { mode: "STRICT" } };

@@ -9,3 +9,12 @@ export const READER_TOKEN_SECRET = `${READER_SERVICE_ACCOUNT}-istio-remote-secre
 export const NETWORK_LABEL = "topology.istio.io/network";
 export const CONTROL_PLANE_CLUSTERS_ANNOTATION = "topology.istio.io/controlPlaneClusters";
 export const RELEASES = { base: "istio-base", istiod: "istiod", eastWest: EASTWEST_GATEWAY } as const;
+/** istiod's webhook port, as the east-west gateway exposes it (samples/multicluster/expose-istiod.yaml). */
+export const WEBHOOK_PORT = 15017;
+/** The ports the gateway chart gives a network gateway's Service (manifests/charts/gateway/templates/service.yaml). */
+export const EASTWEST_PORTS = [
+    { name: "status-port", port: 15021 },
+    { name: "tls", port: 15443 },
+    { name: "tls-istiod", port: 15012 },
+    { name: "tls-webhook", port: WEBHOOK_PORT },
+] as const;

@@ -4,8 +4,7 @@
  */
 import { IstioConfig } from "../../stacks/config";
 import { ClusterPlan } from "../../stacks/topology";
-import { EASTWEST_GATEWAY, EASTWEST_GATEWAY_SELECTOR, ISTIO_NAMESPACE } from "./names";
-
+import { EASTWEST_GATEWAY, EASTWEST_GATEWAY_SELECTOR, ISTIO_NAMESPACE, WEBHOOK_PORT } from "./names";
 
 export interface MeshIdentity {
     readonly meshId: string;
@@ -13,21 +12,77 @@ export interface MeshIdentity {
     readonly istio: IstioConfig;
 }
 
+/** Where a remote's API server finds the istiod of its primary. */
+export interface RemoteControlPlane {
+    /** The primary's east-west gateway address: an IP (Azure, most clouds) or a hostname (AWS NLB). */
+    readonly address: string;
+    /** The mesh root (PEM). istiod serves its certificate chain up to it (cacerts' cert-chain.pem). */
+    readonly rootCertificatePem: string;
+}
+
 type Values = Record<string, unknown>;
 
-export function baseValues(mesh: MeshIdentity, plan: ClusterPlan): Values {
+/**
+ * The istiod chart's own test for an IPv4 `remotePilotAddress` (remote-istiod-service.yaml,
+ * remote-istiod-endpointslices.yaml): anything else becomes an ExternalName Service.
+ */
+const CHART_IPV4 = /^([0-9]*\.){3}[0-9]*$/;
+
+export function isChartIpAddress(address: string): boolean {
+    return CHART_IPV4.test(address);
+}
+
+/**
+ * The webhook settings of a remote. With an IP, the chart's Service `istiod` gets an
+ * EndpointSlice at the primary's gateway and the webhooks call it. With a hostname (every AWS
+ * NLB) that Service is an ExternalName, which the kube-apiserver cannot call a webhook through
+ * (k8s.io/apiserver pkg/util/proxy: "unsupported service type", and by name it would dial 443,
+ * where the gateway does not listen; istio/istio#45014), so the webhooks get URLs on the
+ * gateway's 15017, as in Istio's external control plane install; the primary's istiod serves a
+ * certificate for that host (ISTIOD_CUSTOM_HOST, see istiodValues). The CA bundles are the mesh
+ * root: nothing patches a remote's validating webhooks (only its injector is patched, by the
+ * primary's istiod: pilot/pkg/serviceregistry/kube/controller/multicluster.go), and with a
+ * bundle set the chart makes validation fail closed.
+ */
+export function remoteWebhookValues(plan: ClusterPlan, primary: RemoteControlPlane): { base: Values; istiodRemote: Values } {
+    const caBundle = Buffer.from(primary.rootCertificatePem).toString("base64");
+    const injectionPath = injectionPathOf(plan);
+    if (isChartIpAddress(primary.address)) {
+        return { base: { validationCABundle: caBundle }, istiodRemote: { injectionPath, injectionCABundle: caBundle } };
+    }
+    const url = `https://${primary.address}:${WEBHOOK_PORT}`;
+    return {
+        base: { validationURL: `${url}/validate`, validationCABundle: caBundle },
+        istiodRemote: { injectionPath, injectionURL: `${url}${injectionPath}`, injectionCABundle: caBundle },
+    };
+}
+
+/** The path on which the primary's istiod injects this remote's pods. */
+export function injectionPathOf(plan: ClusterPlan): string {
+    return `/inject/cluster/${plan.cluster.name}/net/${plan.cluster.network}`;
+}
+
+export function baseValues(mesh: MeshIdentity, plan: ClusterPlan, primary?: RemoteControlPlane): Values {
     return merge(mesh.istio.values.base, {
         ...(plan.isPrimary ? {} : { profile: "remote" }),
+        ...(primary ? { base: remoteWebhookValues(plan, primary).base } : {}),
         global: { istioNamespace: ISTIO_NAMESPACE },
         defaultRevision: "default",
     });
+}
+
+export interface IstiodContext {
+    /** Primaries that serve remotes: their own east-west gateway address, which istiod's certificate must cover. */
+    readonly gatewayAddress?: string;
+    /** Remotes: their primary's istiod. */
+    readonly primary?: RemoteControlPlane;
 }
 
 /**
  * istiod on a primary; on a remote the `remote` profile, which installs only the injector and
  * webhooks that point at the primary's istiod through `remotePilotAddress`.
  */
-export function istiodValues(mesh: MeshIdentity, plan: ClusterPlan, remotePilotAddress?: string): Values {
+export function istiodValues(mesh: MeshIdentity, plan: ClusterPlan, context: IstiodContext = {}): Values {
     const { cluster } = plan;
     const global: Values = {
         hub: mesh.istio.hub,
@@ -36,32 +91,39 @@ export function istiodValues(mesh: MeshIdentity, plan: ClusterPlan, remotePilotA
         network: cluster.network,
         multiCluster: { clusterName: cluster.name },
     };
-    const ours: Values = plan.isPrimary
-        ? {
-              global: { ...global, ...(plan.remotes.length > 0 ? { externalIstiod: true } : {}) },
-              meshConfig: { trustDomain: mesh.trustDomain },
-          }
-        : {
-              profile: "remote",
-              global: { ...global, configCluster: true, remotePilotAddress },
-              istiodRemote: { injectionPath: `/inject/cluster/${cluster.name}/net/${cluster.network}` },
-              meshConfig: { trustDomain: mesh.trustDomain },
-          };
-    return merge(mesh.istio.values.istiod, ours);
+    if (!plan.isPrimary) {
+        const webhooks = context.primary ? remoteWebhookValues(plan, context.primary) : { base: {}, istiodRemote: { injectionPath: injectionPathOf(plan) } };
+        return merge(mesh.istio.values.istiod, {
+            profile: "remote",
+            global: { ...global, configCluster: true, remotePilotAddress: context.primary?.address },
+            ...webhooks,
+            meshConfig: { trustDomain: mesh.trustDomain },
+        });
+    }
+    const servesRemotes = plan.remotes.length > 0;
+    return merge(mesh.istio.values.istiod, {
+        global: { ...global, ...(servesRemotes ? { externalIstiod: true } : {}) },
+        // Remotes reach this istiod at its gateway's address: its serving certificate (15012 XDS,
+        // 15017 webhooks) must name it (pilot/pkg/bootstrap/server.go getDNSNames).
+        ...(servesRemotes && context.gatewayAddress ? { pilot: { env: { ISTIOD_CUSTOM_HOST: context.gatewayAddress } } } : {}),
+        meshConfig: { trustDomain: mesh.trustDomain },
+    });
 }
 
 /**
- * The east-west gateway: chart `gateway` with `networkGateway`, which itself adds the network
- * label, the 15021/15443/15012/15017 ports and ISTIO_META_REQUESTED_NETWORK_VIEW
- * (manifests/charts/gateway/templates). `istio: eastwestgateway` is the selector of the
- * Gateway resources, so it is pinned rather than left to the default derived from the name.
+ * The east-west gateway's pods: chart `gateway` with `networkGateway`, which itself adds the
+ * network label and ISTIO_META_REQUESTED_NETWORK_VIEW (manifests/charts/gateway/templates). The
+ * Service is ours (manifests.ts eastWestServiceSpec), created before istiod so that istiod and
+ * the remotes know the address from the start; `service.type: None` keeps the chart from making
+ * a second one. `istio: eastwestgateway` is the selector of the Gateway resources, so it is
+ * pinned rather than left to the default derived from the name.
  */
-export function eastWestGatewayValues(mesh: MeshIdentity, plan: ClusterPlan, serviceAnnotations: Record<string, string>): Values {
+export function eastWestGatewayValues(mesh: MeshIdentity, plan: ClusterPlan): Values {
     return merge(mesh.istio.values.gateway, {
         name: EASTWEST_GATEWAY,
         networkGateway: plan.cluster.network,
         labels: { ...EASTWEST_GATEWAY_SELECTOR, app: EASTWEST_GATEWAY },
-        service: { type: "LoadBalancer", ...(Object.keys(serviceAnnotations).length > 0 ? { annotations: serviceAnnotations } : {}) },
+        service: { type: "None" },
     });
 }
 

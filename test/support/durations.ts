@@ -33,13 +33,14 @@ export const MINUTES: Readonly<Record<string, number>> = {
     "kubernetes:security.istio.io/v1:PeerAuthentication": 0.05,
     "kubernetes:networking.istio.io/v1:Gateway": 0.05,
     "kubernetes:networking.istio.io/v1:VirtualService": 0.05,
-    /** Helm install with wait; the east-west gateway's also waits ~2 min for its load balancer. */
+    /** Helm install with wait (pods ready). */
     "kubernetes:helm.sh/v3:Release": 1,
-    "eastwest:Release": 3,
+    /** The east-west LoadBalancer Service: the provider waits until the cloud reports an address. */
+    "eastwest:Service": 2.5,
 };
 
 /** Minutes a resource takes; providers and components take none. */
 export function minutesOf(type: string, name: string): number {
-    if (type === "kubernetes:helm.sh/v3:Release" && name.endsWith("-eastwest-release")) return MINUTES["eastwest:Release"];
+    if (type === "kubernetes:core/v1:Service" && name.endsWith("-eastwest-service")) return MINUTES["eastwest:Service"];
     return MINUTES[type] ?? 0;
 }
