@@ -22,3 +22,4 @@ export const rootCertificatePem = outputs.rootCertificatePem;
 export const istio = outputs.istio;
 export const networks = outputs.networks;
 export const clusters = outputs.clusters;
+export const teams = outputs.teams;

@@ -9,6 +9,7 @@ import { ClusterHandle, provisionCluster } from "./clusters";
 import { IstioControlPlane } from "./istio/control-plane";
 import { EastWestGateway } from "./istio/gateway";
 import { remoteSecret } from "./istio/remote-secret";
+import { ClusterAccess } from "./access";
 import { MeshPki } from "./pki";
 
 export interface MeshCluster {
@@ -22,6 +23,8 @@ export class Mesh extends pulumi.ComponentResource {
     readonly pki: MeshPki;
     readonly plan: MeshPlan;
     readonly clusters: ReadonlyMap<string, MeshCluster>;
+    /** Per cluster with teams: their namespaces and scoped credentials. */
+    readonly access: ReadonlyMap<string, ClusterAccess>;
 
     constructor(name: string, readonly config: MeshConfig, opts?: pulumi.ComponentResourceOptions) {
         super("mesh:index:Mesh", name, {}, opts);
@@ -77,6 +80,14 @@ export class Mesh extends pulumi.ComponentResource {
             if (g) clusters.set(clusterName, { ...c, gateway: g });
         }
         this.clusters = clusters;
+
+        // Teams need nothing of Istio: their namespaces only carry the injection label.
+        this.access = new Map(
+            config.clusters.flatMap((c) => {
+                const teams = config.access.teams.filter((t) => t.clusters.includes(c.name));
+                return teams.length > 0 ? [[c.name, new ClusterAccess(`${name}-${c.name}-access`, { cluster: handles.get(c.name)!, teams }, o)] as const] : [];
+            }),
+        );
         this.registerOutputs({});
     }
 }

@@ -9,10 +9,17 @@ export interface ClusterOutput {
     readonly role: string;
     /** For a remote: the primary whose istiod serves it. */
     readonly primary?: string;
-    /** Secret. */
-    readonly kubeconfig: pulumi.Output<string>;
+    /** Only with mesh:access.adminKubeconfigOutputs; secret. */
+    readonly adminKubeconfig?: pulumi.Output<string>;
     readonly apiServer: pulumi.Output<string>;
     readonly eastWestGatewayAddress?: pulumi.Output<string | undefined>;
+}
+
+export interface TeamOutput {
+    readonly role: string;
+    readonly namespaces: readonly string[];
+    /** Per cluster: a kubeconfig for the team's ServiceAccount, which may act only in its namespaces (secret). */
+    readonly clusters: Record<string, { readonly kubeconfig: pulumi.Output<string> }>;
 }
 
 /** Leaves stay separate Outputs so that only the kubeconfigs are secret. */
@@ -27,10 +34,15 @@ export function meshOutputs(mesh: Mesh) {
             network: c.network,
             role: c.role,
             ...(c.primary !== undefined ? { primary: c.primary } : {}),
-            kubeconfig: m.handle.kubeconfig,
+            ...(config.access.adminKubeconfigOutputs ? { adminKubeconfig: m.handle.kubeconfig } : {}),
             apiServer: m.handle.apiServer,
             ...(m.controlPlane.gatewayAddress ? { eastWestGatewayAddress: m.controlPlane.gatewayAddress } : {}),
         };
+    }
+    const teams: Record<string, TeamOutput> = {};
+    for (const team of config.access.teams) {
+        const kubeconfigs = team.clusters.map((c) => [c, { kubeconfig: mesh.access.get(c)!.teams.get(team.name)!.kubeconfig }]);
+        teams[team.name] = { role: team.role, namespaces: team.namespaces, clusters: Object.fromEntries(kubeconfigs) };
     }
     return {
         meshId: config.meshId,
@@ -39,5 +51,6 @@ export function meshOutputs(mesh: Mesh) {
         istio: { version: config.istio.version, chartRepository: config.istio.chartRepository },
         networks: mesh.plan.networks,
         clusters,
+        teams,
     };
 }

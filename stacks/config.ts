@@ -104,6 +104,31 @@ const pkiSchema = z.strictObject({
     protectRoot: z.boolean().default(true),
 });
 
+/** Kubernetes' built-in roles a team can be given in its namespaces. */
+const TEAM_ROLES = ["view", "edit", "admin"] as const;
+/** Namespaces the platform owns: no team may be given one. */
+export const RESERVED_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease", "istio-system", "mesh-access"];
+
+const teamSchema = z.strictObject({
+    /** The team's name: its ServiceAccount's, and its credential's key in the outputs. */
+    name: dnsLabel,
+    /** Namespaces created for the team in each of its clusters, enrolled in sidecar injection. */
+    namespaces: z.array(dnsLabel).min(1),
+    /** Clusters the team deploys to; default: every cluster of the mesh. */
+    clusters: z.array(z.string()).min(1).optional(),
+    /** The built-in ClusterRole bound to the team in its namespaces, and nowhere else. */
+    role: z.enum(TEAM_ROLES, { message: `must be one of ${TEAM_ROLES.join(", ")}` }).default("edit"),
+});
+
+const accessSchema = z.strictObject({
+    /**
+     * Export each cluster's admin kubeconfig as the output `clusters.<name>.adminKubeconfig`
+     * (secret). Off by default: whoever reads the stack would be cluster-admin everywhere.
+     */
+    adminKubeconfigOutputs: z.boolean().default(false),
+    teams: z.array(teamSchema).default([]),
+});
+
 export type AwsSettings = z.infer<typeof awsSchema>;
 export type AzureSettings = z.infer<typeof azureSchema> & { subnetCidr: string; dnsServiceIp: string };
 export type ExistingSettings = z.infer<typeof existingSchema> & { context: string; apiServer: string; kubeconfigContent: string };
@@ -133,12 +158,23 @@ export interface PkiConfig extends z.infer<typeof pkiSchema> {
     readonly organization: string;
 }
 
+export interface TeamConfig extends Omit<z.infer<typeof teamSchema>, "clusters"> {
+    /** Resolved: every cluster when the config names none. */
+    readonly clusters: readonly string[];
+}
+
+export interface AccessConfig {
+    readonly adminKubeconfigOutputs: boolean;
+    readonly teams: readonly TeamConfig[];
+}
+
 export interface MeshConfig {
     readonly meshId: string;
     readonly trustDomain: string;
     readonly istio: IstioConfig;
     readonly pki: PkiConfig;
     readonly clusters: readonly ClusterConfig[];
+    readonly access: AccessConfig;
 }
 
 /** Every problem found in the configuration, each naming its key. */
@@ -149,7 +185,7 @@ export class ConfigError extends Error {
     }
 }
 
-const KNOWN_KEYS = ["meshId", "trustDomain", "istio", "pki", "clusters"];
+const KNOWN_KEYS = ["meshId", "trustDomain", "istio", "pki", "clusters", "access"];
 
 /**
  * Validates the raw `mesh:*` configuration (key without namespace → value, values already
@@ -173,9 +209,10 @@ export function parseMeshConfig(raw: Record<string, unknown>): MeshConfig {
     const istio = checkIstio(check(istioSchema, raw.istio ?? {}, "mesh:istio"), problems);
     const pki = checkPki(check(pkiSchema, raw.pki ?? {}, "mesh:pki"), meshId, problems);
     const clusters = checkClusters(raw.clusters, check, problems);
+    const access = checkAccess(check(accessSchema, raw.access ?? {}, "mesh:access"), clusters, problems);
 
     if (problems.length > 0) throw new ConfigError(problems);
-    return { meshId: meshId!, trustDomain: trustDomain!, istio: istio!, pki: pki!, clusters: clusters! };
+    return { meshId: meshId!, trustDomain: trustDomain!, istio: istio!, pki: pki!, clusters: clusters!, access: access! };
 }
 
 type Check = <T extends z.ZodType>(schema: T, value: unknown, key: string) => z.infer<T> | undefined;
@@ -190,6 +227,30 @@ function checkIstio(istio: z.infer<typeof istioSchema> | undefined, problems: st
         return undefined;
     }
     return { ...istio, chartDirectory: dir };
+}
+
+/** Teams: unique names, known clusters, and no namespace that is the platform's or another team's. */
+function checkAccess(access: z.infer<typeof accessSchema> | undefined, clusters: ClusterConfig[] | undefined, problems: string[]): AccessConfig | undefined {
+    if (!access) return undefined;
+    const names = (clusters ?? []).map((c) => c.name);
+    const owner = new Map<string, string>(); // "<cluster>/<namespace>" → key of the team that has it
+    const teams = access.teams.map((team, i): TeamConfig => {
+        const k = `mesh:access.teams[${i}]`;
+        const earlier = access.teams.findIndex((t) => t.name === team.name);
+        if (earlier < i) problems.push(`${k}.name: "${team.name}" is already the name of mesh:access.teams[${earlier}]; team names must be unique`);
+        for (const c of team.clusters ?? []) if (clusters && !names.includes(c)) problems.push(`${k}.clusters: "${c}" is not the name of a cluster in mesh:clusters`);
+        const teamClusters = team.clusters ?? names;
+        team.namespaces.forEach((ns, j) => {
+            if (RESERVED_NAMESPACES.includes(ns)) problems.push(`${k}.namespaces[${j}]: "${ns}" belongs to the platform (reserved: ${RESERVED_NAMESPACES.join(", ")})`);
+            for (const c of teamClusters) {
+                const other = owner.get(`${c}/${ns}`);
+                if (other && other !== k) problems.push(`${k}.namespaces[${j}]: "${ns}" in cluster "${c}" is already ${other}'s; a namespace has one team`);
+                owner.set(`${c}/${ns}`, k);
+            }
+        });
+        return { ...team, clusters: teamClusters };
+    });
+    return { adminKubeconfigOutputs: access.adminKubeconfigOutputs, teams };
 }
 
 function checkPki(pki: z.infer<typeof pkiSchema> | undefined, meshId: string | undefined, problems: string[]): PkiConfig | undefined {

@@ -27,7 +27,7 @@ async function importProgram(raw: Record<string, unknown>) {
 test("exports the output contract", async () => {
     const { program, error, mocks } = await importProgram(multiPrimaryMultiNetwork());
     expect(error).toBeUndefined();
-    expect(Object.keys(program).sort()).toEqual(["clusters", "istio", "meshId", "networks", "rootCertificatePem", "trustDomain"]);
+    expect(Object.keys(program).sort()).toEqual(["clusters", "istio", "meshId", "networks", "rootCertificatePem", "teams", "trustDomain"]);
     expect(program.meshId).toBe("prod-mesh");
     expect(Object.keys(program.clusters)).toEqual(["aws-east", "azure-west", "onprem"]);
     expect(mocks.resources.length).toBeGreaterThan(50);

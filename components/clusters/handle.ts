@@ -7,7 +7,7 @@ export interface ClusterHandle {
     readonly name: string;
     /** This cluster's Kubernetes provider; usable only once its nodes exist. */
     readonly provider: k8s.Provider;
-    /** Admin kubeconfig (secret). */
+    /** Admin kubeconfig (secret): Pulumi's own; exported only with mesh:access.adminKubeconfigOutputs. */
     readonly kubeconfig: pulumi.Output<string>;
     /** The API server URL as istiod in other clusters reaches it. */
     readonly apiServer: pulumi.Output<string>;

@@ -8,6 +8,8 @@ export interface KubeconfigArgs {
     readonly caData: string;
     /** The kubeconfig `user` entry: a bearer token, or an exec credential plugin. */
     readonly user: Record<string, unknown>;
+    /** The context's default namespace. */
+    readonly namespace?: string;
 }
 
 export function singleContextKubeconfig(a: KubeconfigArgs): string {
@@ -15,11 +17,21 @@ export function singleContextKubeconfig(a: KubeconfigArgs): string {
         apiVersion: "v1",
         kind: "Config",
         clusters: [{ name: a.name, cluster: { server: a.server, "certificate-authority-data": a.caData } }],
-        contexts: [{ name: a.name, context: { cluster: a.name, user: a.name } }],
+        contexts: [{ name: a.name, context: { cluster: a.name, user: a.name, ...(a.namespace ? { namespace: a.namespace } : {}) } }],
         "current-context": a.name,
         preferences: {},
         users: [{ name: a.name, user: a.user }],
     });
+}
+
+export interface TokenKubeconfigArgs extends Omit<KubeconfigArgs, "user"> {
+    /** The bearer token, decoded. */
+    readonly token: string;
+}
+
+/** A kubeconfig for a ServiceAccount token: no exec plugin, no files (istiod accepts nothing else in remote secrets). */
+export function tokenKubeconfig({ token, ...cluster }: TokenKubeconfigArgs): string {
+    return singleContextKubeconfig({ ...cluster, user: { token } });
 }
 
 export interface ExecKubeconfigArgs extends Omit<KubeconfigArgs, "user"> {

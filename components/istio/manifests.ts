@@ -2,7 +2,7 @@
  * Istio objects as plain data: the multi-cluster samples (samples/multicluster/*.yaml) and the
  * remote secret `istioctl create-remote-secret` writes (istioctl/pkg/multicluster/remote_secret.go).
  */
-import { singleContextKubeconfig } from "../clusters/kubeconfig";
+import { tokenKubeconfig } from "../clusters/kubeconfig";
 import { EASTWEST_GATEWAY, EASTWEST_GATEWAY_SELECTOR, EASTWEST_PORTS, ISTIO_NAMESPACE, NETWORK_LABEL } from "./names";
 
 export const MULTICLUSTER_SECRET_LABEL = "istio/multiCluster";
@@ -77,7 +77,7 @@ export interface RemoteKubeconfigArgs {
  * istiod rejects exec, auth-provider, token files and certificate files here (pkg/kube/util.go).
  */
 export function remoteKubeconfig(a: RemoteKubeconfigArgs): string {
-    return singleContextKubeconfig({ name: a.cluster, server: a.server, caData: a.caData, user: { token: a.token } });
+    return tokenKubeconfig({ name: a.cluster, server: a.server, caData: a.caData, token: a.token });
 }
 
 export function remoteSecretName(cluster: string): string {
