@@ -73,7 +73,7 @@ export function meshSteps(config: MeshConfig): Map<string, Step> {
         add(`${n}/ca-cert`, "tls:index/locallySignedCert:LocallySignedCert", [`${n}/ca-csr`, "root-cert"]);
         add(`${n}/cacerts`, "kubernetes:core/v1:Secret", [`${n}/ns`, `${n}/ca-cert`]);
         add(`${n}/istiod`, "kubernetes:helm.sh/v3:Release", [`${n}/base`, `${n}/cacerts`, ...(p.exposeIstiod ? [`${n}/lb`] : [])]);
-        add(`${n}/istio-config`, "kubernetes:networking.istio.io/v1:Gateway", [`${n}/base`]);
+        add(`${n}/istio-config`, "kubernetes:networking.istio.io/v1:Gateway", [`${n}/istiod`]);
     }
     for (const p of clusterPlans.filter((x) => !x.isPrimary)) {
         const n = p.cluster.name;

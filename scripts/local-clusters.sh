@@ -1,26 +1,31 @@
 #!/usr/bin/env bash
 # Local Kubernetes clusters for the `local` stack and the e2e test: kwok's binary runtime
 # (real etcd, kube-apiserver, kube-controller-manager, kube-scheduler; fake nodes and pods),
-# all on loopback, built by scripts/toolchain.sh. Nothing is downloaded.
+# all on this host, built by scripts/toolchain.sh, plus a "local cloud" (scripts/local-cloud/)
+# that gives them what EKS and AKS would. Nothing is downloaded.
 #
-#   bash scripts/local-clusters.sh up [N]   start clusters c1..cN (default 3); idempotent
-#   bash scripts/local-clusters.sh down     stop and remove every local cluster and its state
-#   bash scripts/local-clusters.sh status   list the clusters and their nodes
+#   bash scripts/local-clusters.sh up [N]   start clusters c1..cN (default 4) and the local cloud; idempotent
+#   bash scripts/local-clusters.sh down     stop and remove every local cluster, the local cloud and its state
+#   bash scripts/local-clusters.sh status   list the clusters, their nodes and the local cloud
 #
-# Each cluster cI gets:
-#   - kube-apiserver on https://127.0.0.1:$((LOCAL_CLUSTERS_PORT_BASE + I)) (default base 32400),
+# The local world is meant to fail where the clouds fail (test/e2e/README.md). Each cluster cI gets:
+#   - kube-apiserver on https://127.0.0.1:$((LOCAL_CLUSTERS_PORT_BASE + I)) (default base 32400), with
+#     admission webhooks on and --enable-aggregator-routing: a webhook Service resolves to its
+#     endpoints' IP:targetPort, as on EKS and GKE, whose control planes reach pods directly;
 #   - kube-controller-manager with the service-account key, so the token controller fills
-#     `kubernetes.io/service-account-token` Secrets (token, ca.crt) as on a real cluster,
-#   - LOCAL_CLUSTERS_NODES (default 3) fake nodes labelled topology.kubernetes.io/region=local-I
-#     and /zone=local-I{a,b,c},
-#   - a kwok Stage that gives every LoadBalancer Service an ingress IP 198.18.I.x,
-#   - kwok's default node/pod stages (taken from the kwok module, since a config with any
-#     Stage replaces the defaults),
-#   - no admission webhooks (MutatingAdmissionWebhook/ValidatingAdmissionWebhook disabled in
-#     kube-apiserver): kwok pods have no network, so no webhook server (istiod's sidecar
-#     injector, its validator) can ever answer; with failurePolicy Fail the injector would
-#     reject the east-west gateway pods. LOCAL_CLUSTERS_WEBHOOKS=on keeps them enabled.
+#     `kubernetes.io/service-account-token` Secrets (token, ca.crt) as on a real cluster;
+#   - LOCAL_CLUSTERS_NODES (default 3, at most 4) fake nodes labelled topology.kubernetes.io/region=local-I
+#     and /zone=local-I{a,b,c,d}, with pod CIDRs in 198.19.I.0/24;
+#   - load balancers from the local cloud at 198.18.I.x; the clusters in LOCAL_CLUSTERS_HOSTNAME_LBS
+#     (default "1") report a DNS name instead, as an AWS NLB does, resolvable through /etc/hosts;
+#   - 198.18.0.0/15 routed to this host (`ip route add local ... dev lo`), where the local cloud
+#     delivers 15012/15017 to the istiod it runs for each primary (pilot-discovery from the toolchain)
+#     only along paths that exist in the cluster (scripts/local-cloud/forwarder.mjs);
+#   - kwok's default node/pod stages (taken from the kwok module, since a config with any Stage
+#     replaces the defaults), except that istiod pods turn Ready only once their istiod serves;
 #   - a self-contained kubeconfig at $MESH_LOCAL_STATE/clusters/cI/kubeconfig (context kwok-mesh-cI).
+# LOCAL_CLUSTERS_WEBHOOKS=off is the quick loop: admission webhooks disabled, no istiod on the host,
+# the gateway pods never injected. The e2e always runs with webhooks on.
 set -euo pipefail
 LOG_TAG=clusters
 # shellcheck source=local-env.sh
@@ -28,8 +33,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/local-env.sh"
 
 PORT_BASE="${LOCAL_CLUSTERS_PORT_BASE:-32400}"
 NODES="${LOCAL_CLUSTERS_NODES:-3}"
+WEBHOOKS="${LOCAL_CLUSTERS_WEBHOOKS:-on}"
+HOSTNAME_LBS=" ${LOCAL_CLUSTERS_HOSTNAME_LBS-1} "
 PREFIX=mesh-
 CLUSTERS_DIR="$MESH_LOCAL_STATE/clusters"
+CLOUD_DIR="$MESH_LOCAL_STATE/local-cloud"
+LOCAL_RANGE=198.18.0.0/15
+HOSTS_FILE="${LOCAL_CLUSTERS_HOSTS_FILE:-/etc/hosts}"
+((NODES >= 1 && NODES <= 4)) || die "LOCAL_CLUSTERS_NODES must be 1..4 (each node gets a /26 of 198.19.I.0/24)"
 
 kwok_module_dir() {
   local v="${KWOK_VERSION:-}"
@@ -44,9 +55,9 @@ kwok_module_dir() {
   echo "$d"
 }
 
-# kwokctl configuration: component args plus every Stage (kwok's defaults and ours).
+# kwokctl configuration: component args plus every Stage (kwok's defaults, one of them adapted).
 write_config() {
-  local i=$1 file=$2 mod
+  local file=$1 mod f
   mod="$(kwok_module_dir)"
   {
     cat <<EOF
@@ -55,48 +66,39 @@ kind: KwokctlConfiguration
 options:
   runtime: binary
   kubeAuthorization: true
-EOF
-    if [[ ${LOCAL_CLUSTERS_WEBHOOKS:-off} != on ]]; then
-      cat <<EOF
 componentsPatches:
 - name: kube-apiserver
   extraArgs:
-  - key: disable-admission-plugins
-    value: MutatingAdmissionWebhook,ValidatingAdmissionWebhook
 EOF
+    if [[ $WEBHOOKS == on ]]; then
+      echo '  - {key: enable-aggregator-routing, value: "true"}'
+    else
+      echo '  - {key: disable-admission-plugins, value: "MutatingAdmissionWebhook,ValidatingAdmissionWebhook"}'
     fi
     # kwok's default stages (kustomize/stage/fast: node/fast, node/heartbeat-with-lease, pod/fast).
-    local f
     for f in "$mod"/kustomize/stage/node/fast/*.yaml "$mod"/kustomize/stage/node/heartbeat-with-lease/*.yaml "$mod"/kustomize/stage/pod/fast/*.yaml; do
       [[ $(basename "$f") == kustomization.yaml ]] && continue
       echo "---"
-      cat "$f"
+      if [[ $WEBHOOKS == on && $(basename "$f") == pod-ready.yaml ]]; then istiod_ready_stages "$f"; else cat "$f"; fi
     done
-    cat <<EOF
----
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: service-load-balancer
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Service
-  selector:
-    matchExpressions:
-    - key: '.spec.type'
-      operator: 'In'
-      values: ['LoadBalancer']
-    - key: '.status.loadBalancer.ingress'
-      operator: 'DoesNotExist'
-  next:
-    statusTemplate: |
-      loadBalancer:
-        ingress:
-        - ip: 198.18.$i.{{ add 10 (mod (atoi (last (splitList "." .spec.clusterIP))) 240) }}
-          ipMode: VIP
-EOF
   } >"$file"
+}
+
+# With istiod running on the host, its pods must not be Ready before it serves (Helm waits on
+# them, and a webhook with failurePolicy Fail would refuse pods meanwhile): pod-ready skips istiod
+# pods, and a copy of it readies them once the local cloud has annotated them as serving.
+istiod_ready_stages() {
+  local f=$1 app="    - key: '.metadata.labels.app'"
+  awk -v add="$app
+      operator: 'NotIn'
+      values: ['istiod']" '{print} /^    matchExpressions:$/ {print add}' "$f"
+  echo "---"
+  sed -e 's/^  name: pod-ready$/  name: pod-ready-istiod/' "$f" | awk -v add="$app
+      operator: 'In'
+      values: ['istiod']
+    - key: '.metadata.annotations[\"local.mesh.test/istiod-serving\"]'
+      operator: 'In'
+      values: ['true']" '{print} /^    matchExpressions:$/ {print add}'
 }
 
 nodes_manifest() {
@@ -120,6 +122,8 @@ metadata:
     type: kwok
     topology.kubernetes.io/region: local-$i
     topology.kubernetes.io/zone: $z
+spec:
+  podCIDR: 198.19.$i.$((64 * (n - 1)))/26
 status:
   allocatable: {cpu: "32", memory: 256Gi, pods: "110"}
   capacity: {cpu: "32", memory: 256Gi, pods: "110"}
@@ -144,7 +148,7 @@ token_filled() {
     [[ -n $(kc "$i" -n kube-system get secret mesh-token-probe -o jsonpath='{.data.ca\.crt}' 2>/dev/null) ]]
 }
 lb_ready() {
-  [[ -n $(kc "$1" -n default get svc mesh-lb-probe -o jsonpath='{.status.loadBalancer.ingress[0].ip}' 2>/dev/null) ]]
+  [[ -n $(kc "$1" -n default get svc mesh-lb-probe -o jsonpath='{.status.loadBalancer.ingress[0]}' 2>/dev/null) ]]
 }
 
 up_one() {
@@ -156,7 +160,7 @@ up_one() {
     log "c$i: exists but is not answering; starting it"
     flock -o "$KWOK_WORKDIR/.create.lock" kwokctl start cluster --name "$name" >&2 || die "c$i: kwokctl start failed"
   else
-    write_config "$i" "$dir/kwok.yaml"
+    write_config "$dir/kwok.yaml"
     log "c$i: creating (kwok binary runtime, apiserver port $((PORT_BASE + i)))"
     # kwokctl picks free ports for etcd, controllers etc. when it starts them: serialise the
     # creations (a few seconds each), or parallel ones pick the same ports.
@@ -186,17 +190,57 @@ type: kubernetes.io/service-account-token
 EOF
   wait_for 60 "c$i token controller to fill a service-account-token Secret" token_filled "$i"
   kc "$i" -n kube-system delete secret mesh-token-probe --wait=false >/dev/null
-  # LoadBalancer Services get an address from the kwok Stage.
-  kc "$i" -n default create service loadbalancer mesh-lb-probe --tcp=80:80 >/dev/null 2>&1 || true
-  wait_for 60 "c$i LoadBalancer address" lb_ready "$i"
-  kc "$i" -n default delete service mesh-lb-probe --wait=false >/dev/null
   log "c$i: ready in $(elapsed "$start")s: $(kc "$i" config view -o jsonpath='{.clusters[0].cluster.server}'), $NODES nodes, kubeconfig $dir/kubeconfig"
 }
 
+# LoadBalancer Services get an address from the local cloud.
+lb_probe() {
+  local i=$1
+  kc "$i" -n default create service loadbalancer mesh-lb-probe --tcp=80:80 >/dev/null 2>&1 || true
+  wait_for 60 "c$i LoadBalancer address from the local cloud" lb_ready "$i"
+  kc "$i" -n default delete service mesh-lb-probe --wait=false >/dev/null
+}
+
+cloud_running() { [[ -f $CLOUD_DIR/pid ]] && kill -0 "$(cat "$CLOUD_DIR/pid")" 2>/dev/null; }
+
+# The local cloud (scripts/local-cloud/main.mjs) for clusters 1..n; restarted when its config changes.
+cloud_up() {
+  local n=$1 i lb clusters=()
+  mkdir -p "$CLOUD_DIR"
+  ip route replace local "$LOCAL_RANGE" dev lo || die "cannot route $LOCAL_RANGE to this host (ip route needs CAP_NET_ADMIN)"
+  for ((i = 1; i <= n; i++)); do
+    lb=ip; [[ $HOSTNAME_LBS == *" $i "* ]] && lb=hostname
+    clusters+=("$(jq -nc --arg n "c$i" --argjson i "$i" --arg k "$CLUSTERS_DIR/c$i/kubeconfig" --arg lb "$lb" '{name: $n, index: $i, kubeconfig: $k, lb: $lb}')")
+  done
+  local config
+  config="$(jq -nc --arg hosts "$HOSTS_FILE" --arg state "$CLOUD_DIR" --arg pd "$(command -v pilot-discovery || true)" --argjson webhooks "$([[ $WEBHOOKS == on ]] && echo true || echo false)" \
+    --argjson clusters "[$(IFS=,; echo "${clusters[*]}")]" '{hostsFile: $hosts, stateDir: $state, pilotDiscovery: $pd, webhooks: $webhooks, clusters: $clusters}')"
+  if cloud_running && [[ $(cat "$CLOUD_DIR/config.json" 2>/dev/null) == "$config" ]]; then log "local cloud: already running"; return; fi
+  cloud_down
+  [[ $WEBHOOKS != on ]] || command -v pilot-discovery >/dev/null || die "pilot-discovery not found (bash scripts/toolchain.sh istio)"
+  echo "$config" >"$CLOUD_DIR/config.json"
+  setsid node "$MESH_REPO/scripts/local-cloud/main.mjs" "$CLOUD_DIR/config.json" >>"$CLOUD_DIR/log" 2>&1 </dev/null &
+  echo $! >"$CLOUD_DIR/pid"
+  log "local cloud started (pid $(cat "$CLOUD_DIR/pid"), log $CLOUD_DIR/log)"
+}
+
+cloud_down() {
+  if cloud_running; then
+    local pid; pid="$(cat "$CLOUD_DIR/pid")"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -f "$CLOUD_DIR/pid"
+  # The istiods it started stop with it; make sure none outlives it.
+  pkill -f "pilot-discovery .*--kubeconfig=$CLUSTERS_DIR/" 2>/dev/null || true
+  node -e 'import(process.argv[1]).then((m) => m.HostsFile.clear(process.argv[2]))' "$MESH_REPO/scripts/local-cloud/lb.mjs" "$HOSTS_FILE" 2>/dev/null || true
+}
+
 cmd_up() {
-  local n=${1:-3} i
+  local n=${1:-4} i
   [[ $n =~ ^[1-9][0-9]*$ ]] || die "usage: $0 up [N]"
-  need_tools kwokctl kwok kubectl kube-apiserver kube-controller-manager kube-scheduler etcd
+  ensure_packages jq ip:iproute2
+  need_tools kwokctl kwok kubectl kube-apiserver kube-controller-manager kube-scheduler etcd jq ip
   : "${KWOK_KUBE_APISERVER_BINARY:=$(command -v kube-apiserver)}" "${KWOK_KUBE_CONTROLLER_MANAGER_BINARY:=$(command -v kube-controller-manager)}"
   : "${KWOK_KUBE_SCHEDULER_BINARY:=$(command -v kube-scheduler)}" "${KWOK_CONTROLLER_BINARY:=$(command -v kwok)}" "${KWOK_ETCD_BINARY:=$(command -v etcd)}"
   mkdir -p "$CLUSTERS_DIR" "$KWOK_WORKDIR"
@@ -206,11 +250,18 @@ cmd_up() {
   for ((i = 1; i <= n; i++)); do up_one "$i" & pids+=($!); done
   for p in "${pids[@]}"; do wait "$p" || failed=1; done
   ((failed == 0)) || die "some clusters failed to start"
-  log "$n cluster(s) up in $(elapsed "$start")s"
+  cloud_up "$n"
+  pids=()
+  for ((i = 1; i <= n; i++)); do lb_probe "$i" & pids+=($!); done
+  for p in "${pids[@]}"; do wait "$p" || failed=1; done
+  ((failed == 0)) || die "the local cloud gives no load-balancer addresses (log: $CLOUD_DIR/log)"
+  log "$n cluster(s) up in $(elapsed "$start")s (webhooks $WEBHOOKS; hostname load balancers on:${HOSTNAME_LBS% })"
 }
 
 cmd_down() {
   local name
+  cloud_down
+  ip route del local "$LOCAL_RANGE" dev lo 2>/dev/null || true
   if command -v kwokctl >/dev/null && [[ -d $KWOK_WORKDIR/clusters ]]; then
     local pids=() p
     for name in $(kwokctl get clusters 2>/dev/null | grep "^$PREFIX" || true); do
@@ -225,12 +276,13 @@ cmd_down() {
       kill -0 "$p" 2>/dev/null && { log "process $p still running; sending TERM"; kill "$p" 2>/dev/null || true; }
     done
   fi
-  rm -rf "$CLUSTERS_DIR" "$KWOK_WORKDIR"
+  rm -rf "$CLUSTERS_DIR" "$KWOK_WORKDIR" "$CLOUD_DIR"
   log "local clusters removed"
 }
 
 cmd_status() {
   local name i
+  if cloud_running; then echo "local cloud: running (pid $(cat "$CLOUD_DIR/pid"), log $CLOUD_DIR/log)"; else echo "local cloud: not running"; fi
   [[ -d $KWOK_WORKDIR/clusters ]] || { echo "no local clusters"; return 0; }
   for name in $(kwokctl get clusters 2>/dev/null | grep "^$PREFIX" || true); do
     i=${name#"${PREFIX}c"}

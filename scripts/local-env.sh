@@ -68,9 +68,10 @@ EOF
 }
 
 # Debian packages the scripts use (a fresh machine may lack them); installs what is missing.
+# Each argument is a command, or COMMAND:PACKAGE where the package has another name.
 ensure_packages() {
   local missing=() t
-  for t in "$@"; do command -v "$t" >/dev/null || missing+=("$t"); done
+  for t in "$@"; do command -v "${t%%:*}" >/dev/null || missing+=("${t#*:}"); done
   ((${#missing[@]} == 0)) && return 0
   log "installing Debian packages: ${missing[*]}"
   apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One command for a local mesh: toolchain → 3 kwok clusters → npm ci (if needed) →
+# One command for a local mesh: toolchain → 4 kwok clusters and the local cloud → npm ci (if needed) →
 # `pulumi up` of the `local` stack (Pulumi.local.yaml) on a file backend → summary.
 #
 #   bash scripts/local-up.sh            (then: bash scripts/local-down.sh)
@@ -20,7 +20,7 @@ fi
 need_tools pulumi pulumi-language-nodejs kubectl kwokctl node
 istio_charts_dir >/dev/null || die "no Istio charts under $MESH_TOOLCHAIN_DIR/istio-charts (bash scripts/toolchain.sh istio)"
 
-bash scripts/local-clusters.sh up 3
+bash scripts/local-clusters.sh up 4
 
 if [[ ! -d node_modules/@pulumi/pulumi || package-lock.json -nt node_modules/.package-lock.json ]]; then
   log "npm ci"

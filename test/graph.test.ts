@@ -53,9 +53,10 @@ describe("two primaries plus a remote, with a slow AKS", () => {
         doesNotWaitFor("mesh-azure-west-istio-istiod", "mesh-azure-west-istio-eastwest-service");
     });
 
-    test("Istio custom resources wait for their CRDs", () => {
+    test("Istio custom resources wait for their CRDs and for the istiod that validates them (and so go first on destroy)", () => {
         for (const r of ["aws-east-istio-mtls", "aws-east-istio-cross-network-gateway", "aws-east-istio-istiod-gateway", "aws-east-istio-istiod-vs", "azure-west-istio-mtls"]) {
             waitsFor(`mesh-${r}`, `mesh-${r.split("-istio-")[0]}-istio-base`);
+            waitsFor(`mesh-${r}`, `mesh-${r.split("-istio-")[0]}-istio-istiod`);
         }
         waitsFor("mesh-aws-west-istio-reader-token", "mesh-aws-west-istio-base");
     });

@@ -90,9 +90,12 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             { ...o, dependsOn: cacerts ? [this.base, cacerts] : [this.base] },
         );
 
-        // Istio's custom resources need only their CRDs, which `base` installs.
+        // Istio's custom resources need their CRDs (from `base`) and the istiod that validates them:
+        // on destroy they must go first, for once istiod is gone its validating webhook (failurePolicy
+        // Fail) refuses every update to them, the garbage collector's removal of the
+        // foregroundDeletion finalizer included, and they never disappear.
         const custom = (suffix: string, apiVersion: string, kind: string, objectName: string, spec: Record<string, unknown>) =>
-            new k8s.apiextensions.CustomResource(`${name}-${suffix}`, { apiVersion, kind, metadata: { name: objectName, namespace }, spec }, { ...o, dependsOn: [this.base] });
+            new k8s.apiextensions.CustomResource(`${name}-${suffix}`, { apiVersion, kind, metadata: { name: objectName, namespace }, spec }, { ...o, dependsOn: [this.base, this.istiod] });
         if (plan.isPrimary) custom("mtls", "security.istio.io/v1", "PeerAuthentication", "default", peerAuthenticationSpec());
         if (plan.crossNetworkGateway) custom("cross-network-gateway", "networking.istio.io/v1", "Gateway", "cross-network-gateway", crossNetworkGatewaySpec());
         if (plan.exposeIstiod) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end test of the mesh program against local kwok clusters with the real Pulumi engine
-# (npm run test:e2e). See test/e2e/README.md.
+# (npm run test:e2e), in a local world as strict as the clouds: admission webhooks on, a real
+# istiod on the host per primary, hostname and IP load balancers. See test/e2e/README.md.
 #
 #   E2E_KEEP=1           stop before `pulumi destroy` (leave the mesh up for inspection)
 #   E2E_CLUSTERS_DOWN=1  stop and remove the local clusters at the end
@@ -11,9 +12,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/local-env.sh"
 cd "$MESH_REPO"
 
 STACK="$LOCAL_STACK"
-CLUSTERS=(c1 c2 c3)
+CLUSTERS=(c1 c2 c3 c4)
 PRIMARIES=(c1 c2)
-declare -A NETWORK=([c1]=net1 [c2]=net2 [c3]=net3)
+REMOTES=(c3 c4)
+declare -A NETWORK=([c1]=net1 [c2]=net2 [c3]=net3 [c4]=net2)
+declare -A PRIMARY_OF=([c3]=c1 [c4]=c2)
+declare -A WATCHES=([c1]='["c2","c3","c4"]' [c2]='["c1","c3","c4"]')
+# c1's load balancers report hostnames (as AWS NLBs do), the others IPs (LOCAL_CLUSTERS_HOSTNAME_LBS).
+export LOCAL_CLUSTERS_HOSTNAME_LBS=1 LOCAL_CLUSTERS_WEBHOOKS=on
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 PASSED=0 FAILED=0
@@ -32,6 +38,15 @@ timed() {  # timed LABEL CMD...: runs CMD, records its wall time
   return $rc
 }
 kc() { local c=$1; shift; kubectl --kubeconfig "$MESH_LOCAL_STATE/clusters/$c/kubeconfig" --request-timeout=20s "$@"; }
+# retry SECONDS CMD...: until CMD succeeds (istiod patches webhooks and leads asynchronously).
+retry() {
+  local deadline=$((SECONDS + $1)) out; shift
+  until out="$("$@" 2>&1)"; do
+    ((SECONDS < deadline)) || { echo "$out"; return 1; }
+    sleep 2
+  done
+  echo "$out"
+}
 finish() {
   echo
   [[ -f $TMP/timings ]] && cat "$TMP/timings"
@@ -40,17 +55,17 @@ finish() {
   exit $?
 }
 # Fatal: a step everything after depends on failed.
-abort() { fail "$1" "${2:-}"; echo "(stopping: later checks depend on this)"; finish; }
+abort() { fail "$1" "${2:-}"; echo "(stopping: later checks depend on this)"; [[ -f $MESH_LOCAL_STATE/local-cloud/log ]] && tail -30 "$MESH_LOCAL_STATE/local-cloud/log"; finish; }
 
 # ------------------------------------------------------------------ setup
 if [[ ${LOCAL_SKIP_TOOLCHAIN:-} != 1 ]]; then
   bash scripts/toolchain.sh >/dev/null 2>"$TMP/toolchain.log" || abort "toolchain builds" "$(cat "$TMP/toolchain.log")"
   source scripts/local-env.sh
 fi
-ensure_packages openssl jq curl
-need_tools pulumi kubectl kwokctl istioctl openssl jq curl node
-timed "clusters up" bash scripts/local-clusters.sh up 3 2>"$TMP/clusters.log" || abort "local clusters start" "$(cat "$TMP/clusters.log")"
-pass "3 local clusters are up (token controller and LoadBalancer addresses verified)"
+ensure_packages openssl jq curl ip:iproute2 getent:libc-bin
+need_tools pulumi kubectl kwokctl istioctl pilot-discovery openssl jq curl node ip
+timed "clusters up" bash scripts/local-clusters.sh up "${#CLUSTERS[@]}" 2>"$TMP/clusters.log" || abort "local clusters start" "$(cat "$TMP/clusters.log")"
+pass "${#CLUSTERS[@]} local clusters and the local cloud are up (token controller and load balancers verified)"
 if [[ ! -d node_modules/@pulumi/pulumi || package-lock.json -nt node_modules/.package-lock.json ]]; then npm ci --no-audit --no-fund >/dev/null 2>&1 || abort "npm ci"; fi
 ensure_tls_plugin
 mkdir -p "$MESH_LOCAL_STATE/pulumi-state"
@@ -65,13 +80,19 @@ clean_run() {
 }
 check "pulumi preview is clean" timed "preview" clean_run "$TMP/preview.log" pulumi preview --stack "$STACK" --suppress-progress
 timed "up" clean_run "$TMP/up.log" pulumi up --stack "$STACK" --yes --skip-preview --suppress-progress ||
-  abort "pulumi up is clean" "$(cat "$TMP/up.log")"
-pass "pulumi up is clean ($(grep -E '^\s+\+ [0-9]+ created' "$TMP/up.log" | xargs))"
+  abort "pulumi up is clean (gateway pods injected by the real istiods through the webhooks)" "$(cat "$TMP/up.log")"
+pass "pulumi up is clean, gateway pods injected by the real istiods through the webhooks ($(grep -E '^\s+\+ [0-9]+ created' "$TMP/up.log" | xargs))"
 
 pulumi stack output --stack "$STACK" --json --show-secrets >"$TMP/outputs.json" || abort "stack outputs readable"
 out() { jq -j "$1" "$TMP/outputs.json"; }  # -j: no added newline (PEMs end with one)
+address() { out ".clusters.$1.eastWestGatewayAddress"; }
 
 # ------------------------------------------------------------------ PKI
+# What the real tls provider writes (terraform-provider-tls common_cert.go through Go's
+# crypto/x509): basic constraints critical, a path length only when max_path_length > 0, key
+# usage critical, a subject key id on CAs and the issuer's as authority key id.
+ext() { openssl x509 -in "$1" -noout -ext "$2" 2>/dev/null | tail -n +2 | xargs; }
+ext_header() { openssl x509 -in "$1" -noout -ext "$2" 2>/dev/null | head -1; }
 pki_checks() {
   local c=$1 d="$TMP/pki-$c"
   mkdir -p "$d"
@@ -83,13 +104,36 @@ pki_checks() {
   openssl verify -CAfile "$d/root-cert.pem" "$d/ca-cert.pem" || return 1
   cmp -s "$d/root-cert.pem" <(out .rootCertificatePem) || { echo "root-cert.pem differs from the stack's rootCertificatePem"; return 1; }
   cmp -s "$d/cert-chain.pem" <(cat "$d/ca-cert.pem" "$d/root-cert.pem") || { echo "cert-chain.pem is not ca-cert.pem + root-cert.pem"; return 1; }
-  openssl x509 -in "$d/ca-cert.pem" -noout -ext basicConstraints | grep -q 'CA:TRUE, pathlen:0' || { echo "intermediate is not CA:TRUE, pathlen:0"; openssl x509 -in "$d/ca-cert.pem" -noout -ext basicConstraints; return 1; }
+  [[ $(ext "$d/ca-cert.pem" basicConstraints) == "CA:TRUE" ]] || { echo "intermediate basicConstraints: $(ext "$d/ca-cert.pem" basicConstraints) (want CA:TRUE, no path length: the real provider writes none for 0)"; return 1; }
+  [[ $(ext_header "$d/ca-cert.pem" basicConstraints) == *critical* ]] || { echo "intermediate basicConstraints not critical"; return 1; }
+  [[ $(ext "$d/root-cert.pem" basicConstraints) == "CA:TRUE, pathlen:1" ]] || { echo "root basicConstraints: $(ext "$d/root-cert.pem" basicConstraints) (want CA:TRUE, pathlen:1)"; return 1; }
+  [[ $(ext_header "$d/ca-cert.pem" keyUsage) == *critical* && $(ext "$d/ca-cert.pem" keyUsage) == "Digital Signature, Key Encipherment, Certificate Sign, CRL Sign" ]] ||
+    { echo "intermediate keyUsage: $(ext_header "$d/ca-cert.pem" keyUsage) $(ext "$d/ca-cert.pem" keyUsage)"; return 1; }
+  [[ -n $(ext "$d/ca-cert.pem" subjectKeyIdentifier) && $(ext "$d/ca-cert.pem" authorityKeyIdentifier) == "$(ext "$d/root-cert.pem" subjectKeyIdentifier)" ]] ||
+    { echo "intermediate SKI/AKI: $(ext "$d/ca-cert.pem" subjectKeyIdentifier) / $(ext "$d/ca-cert.pem" authorityKeyIdentifier), root SKI $(ext "$d/root-cert.pem" subjectKeyIdentifier)"; return 1; }
   openssl x509 -in "$d/ca-cert.pem" -noout -subject | grep -q "L = $c" || { echo "intermediate subject lacks L=$c"; return 1; }
   cmp -s <(openssl x509 -in "$d/ca-cert.pem" -noout -pubkey) <(openssl pkey -in "$d/ca-key.pem" -pubout) || { echo "ca-key.pem does not match ca-cert.pem"; return 1; }
 }
-for c in "${PRIMARIES[@]}"; do check "$c: cacerts verifies to the mesh root (pathlen 0, chain = intermediate + root, key matches)" pki_checks "$c"; done
+for c in "${PRIMARIES[@]}"; do check "$c: cacerts verifies to the mesh root; extensions as the real tls provider writes them (root pathlen:1, intermediate without)" pki_checks "$c"; done
 check "c1 and c2 intermediates differ but share one root" bash -c "! cmp -s '$TMP/pki-c1/ca-cert.pem' '$TMP/pki-c2/ca-cert.pem' && cmp -s '$TMP/pki-c1/root-cert.pem' '$TMP/pki-c2/root-cert.pem'"
-check "c3 (remote) has no cacerts" bash -c "! kubectl --kubeconfig '$MESH_LOCAL_STATE/clusters/c3/kubeconfig' -n istio-system get secret cacerts 2>/dev/null"
+# The root's path length is what keeps an intermediate from minting CAs (keys made here, now).
+pathlen_holds() {
+  local d="$TMP/pki-c1" s="$TMP/pathlen"
+  mkdir -p "$s"
+  sign() {  # sign NAME ISSUER_CERT ISSUER_KEY EXTENSIONS
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$s/$1.key" -subj "/CN=$1" -out "$s/$1.csr" 2>/dev/null &&
+      openssl x509 -req -in "$s/$1.csr" -CA "$2" -CAkey "$3" -CAcreateserial -days 1 -extfile <(printf '%s\n' "$4") -out "$s/$1.pem" 2>/dev/null
+  }
+  sign leaf "$d/ca-cert.pem" "$d/ca-key.pem" "basicConstraints=critical,CA:FALSE" &&
+    sign subca "$d/ca-cert.pem" "$d/ca-key.pem" "basicConstraints=critical,CA:TRUE
+keyUsage=critical,keyCertSign" &&
+    sign subleaf "$s/subca.pem" "$s/subca.key" "basicConstraints=critical,CA:FALSE" || { echo "openssl could not sign"; return 1; }
+  openssl verify -CAfile "$d/root-cert.pem" -untrusted "$d/ca-cert.pem" "$s/leaf.pem" || { echo "a workload-like leaf under the intermediate does not verify"; return 1; }
+  local res; res="$(openssl verify -CAfile "$d/root-cert.pem" -untrusted <(cat "$d/ca-cert.pem" "$s/subca.pem") "$s/subleaf.pem" 2>&1)"
+  grep -q "path length constraint exceeded" <<<"$res" || { echo "a leaf under a sub-CA of the intermediate: $res"; return 1; }
+}
+check "the root's pathlen:1 holds: a leaf under the intermediate verifies, one under a sub-CA of it does not" pathlen_holds
+for c in "${REMOTES[@]}"; do check "$c (remote) has no cacerts" bash -c "! kubectl --kubeconfig '$MESH_LOCAL_STATE/clusters/$c/kubeconfig' -n istio-system get secret cacerts 2>/dev/null"; done
 
 # ------------------------------------------------------------------ Helm releases
 release_json() {  # release_json CLUSTER RELEASE → Helm's release record (JSON)
@@ -103,7 +147,7 @@ release_checks() {
       jq -e --arg c "$c" --arg n "${NETWORK[$c]}" '.config.global.meshID == "local-mesh" and .config.global.multiCluster.clusterName == $c and .config.global.network == $n' <<<"$j" >/dev/null ||
         { jq '.config.global' <<<"$j"; return 1; } ;;
     istio-eastwestgateway)
-      jq -e --arg n "${NETWORK[$c]}" '.config.networkGateway == $n and .config.name == "istio-eastwestgateway"' <<<"$j" >/dev/null || { jq '.config' <<<"$j"; return 1; } ;;
+      jq -e --arg n "${NETWORK[$c]}" '.config.networkGateway == $n and .config.name == "istio-eastwestgateway" and .config.service.type == "None"' <<<"$j" >/dev/null || { jq '.config' <<<"$j"; return 1; } ;;
     istio-base) jq -e '.info.status == "deployed"' <<<"$j" >/dev/null || return 1 ;;
   esac
 }
@@ -111,43 +155,53 @@ for c in "${CLUSTERS[@]}"; do
   for r in istio-base istiod istio-eastwestgateway; do check "$c: Helm release $r deployed with meshID/clusterName/network" release_checks "$c" "$r"; done
 done
 remote_values() {
-  local j; j="$(release_json c3 istiod)" || return 1
-  jq -e --arg a "$(out .clusters.c1.eastWestGatewayAddress)" \
-    '.config.profile == "remote" and .config.global.configCluster == true and .config.global.remotePilotAddress == $a and .config.istiodRemote.injectionPath == "/inject/cluster/c3/net/net3"' <<<"$j" >/dev/null ||
+  local c=$1 p=${PRIMARY_OF[$1]} j a path
+  a="$(address "$p")" path="/inject/cluster/$c/net/${NETWORK[$c]}"
+  j="$(release_json "$c" istiod)" || return 1
+  jq -e --arg a "$a" --arg path "$path" '.config.profile == "remote" and .config.global.configCluster == true and .config.global.remotePilotAddress == $a and .config.istiodRemote.injectionPath == $path and (.config.istiodRemote.injectionCABundle | length > 0)' <<<"$j" >/dev/null ||
     { jq .config <<<"$j"; return 1; }
+  if [[ $a =~ ^[0-9.]+$ ]]; then
+    jq -e '.config.istiodRemote.injectionURL == null and .config.base.validationURL == null' <<<"$j" >/dev/null || { echo "an IP primary needs no webhook URLs"; return 1; }
+  else
+    jq -e --arg u "https://$a:15017" --arg path "$path" '.config.istiodRemote.injectionURL == ($u + $path) and .config.base.validationURL == ($u + "/validate")' <<<"$j" >/dev/null || { jq '.config.istiodRemote, .config.base' <<<"$j"; return 1; }
+  fi
 }
-check "c3: istiod release uses the remote profile, configCluster and c1's gateway as remotePilotAddress" remote_values
+check "c3: remote profile; its primary c1 is a hostname, so the webhooks call https://<c1 gateway host>:15017 by URL" remote_values c3
+check "c4: remote profile; its primary c2 is an IP, so the webhooks call Service istiod" remote_values c4
 
-# ------------------------------------------------------------------ istiod, namespace
+# ------------------------------------------------------------------ istiod, namespaces, remote webhooks
 istiod_env() {
-  local c=$1 want_external=$2 env
+  local c=$1 env
   env="$(kc "$c" -n istio-system get deploy istiod -o json | jq -c '[.spec.template.spec.containers[0].env[] | {(.name): .value}] | add')" || return 1
-  jq -e --arg c "$c" '.CLUSTER_ID == $c' <<<"$env" >/dev/null || { echo "CLUSTER_ID: $(jq .CLUSTER_ID <<<"$env")"; return 1; }
-  if [[ $want_external == true ]]; then jq -e '.EXTERNAL_ISTIOD == "true"' <<<"$env" >/dev/null || { echo "EXTERNAL_ISTIOD not true"; return 1; }
-  else jq -e '.EXTERNAL_ISTIOD == null' <<<"$env" >/dev/null || { echo "EXTERNAL_ISTIOD set on a primary without remotes"; return 1; }; fi
+  jq -e --arg c "$c" --arg host "$(address "$c")" '.CLUSTER_ID == $c and .EXTERNAL_ISTIOD == "true" and .ISTIOD_CUSTOM_HOST == $host' <<<"$env" >/dev/null ||
+    { jq '{CLUSTER_ID, EXTERNAL_ISTIOD, ISTIOD_CUSTOM_HOST}' <<<"$env"; return 1; }
   [[ $(kc "$c" -n istio-system get deploy istiod -o jsonpath='{.status.readyReplicas}') -ge 1 ]] || { echo "istiod not ready"; return 1; }
 }
-check "c1: istiod Deployment ready, env CLUSTER_ID=c1, EXTERNAL_ISTIOD=true (serves c3)" istiod_env c1 true
-check "c2: istiod Deployment ready, env CLUSTER_ID=c2" istiod_env c2 false
-check "c3: no istiod Deployment (remote)" bash -c "! kubectl --kubeconfig '$MESH_LOCAL_STATE/clusters/c3/kubeconfig' -n istio-system get deploy istiod 2>/dev/null"
+for c in "${PRIMARIES[@]}"; do check "$c: istiod ready with CLUSTER_ID=$c, EXTERNAL_ISTIOD, ISTIOD_CUSTOM_HOST = its gateway address" istiod_env "$c"; done
+for c in "${REMOTES[@]}"; do check "$c: no istiod Deployment (remote)" bash -c "! kubectl --kubeconfig '$MESH_LOCAL_STATE/clusters/$c/kubeconfig' -n istio-system get deploy istiod 2>/dev/null"; done
 ns_checks() {
   local c=$1 j
   j="$(kc "$c" get ns istio-system -o json)" || return 1
   jq -e --arg n "${NETWORK[$c]}" '.metadata.labels["topology.istio.io/network"] == $n' <<<"$j" >/dev/null || { echo "network label"; return 1; }
-  if [[ $c == c3 ]]; then jq -e '.metadata.annotations["topology.istio.io/controlPlaneClusters"] == "c1"' <<<"$j" >/dev/null || { echo "controlPlaneClusters annotation"; return 1; }; fi
+  if [[ -n ${PRIMARY_OF[$c]:-} ]]; then jq -e --arg p "${PRIMARY_OF[$c]}" '.metadata.annotations["topology.istio.io/controlPlaneClusters"] == $p' <<<"$j" >/dev/null || { echo "controlPlaneClusters annotation"; return 1; }; fi
 }
-for c in "${CLUSTERS[@]}"; do
-  if [[ $c == c3 ]]; then check "$c: istio-system labelled with its network and annotated controlPlaneClusters=c1" ns_checks "$c"
-  else check "$c: istio-system labelled with its network" ns_checks "$c"; fi
-done
-# The remote profile's injector calls Service istiod, whose EndpointSlice is the primary's gateway.
-remote_injector() {
+for c in "${CLUSTERS[@]}"; do check "$c: istio-system labelled with its network${PRIMARY_OF[$c]:+ and annotated controlPlaneClusters=${PRIMARY_OF[$c]}}" ns_checks "$c"; done
+remote_injector_url() {
+  local host; host="$(address c1)"
   kc c3 get mutatingwebhookconfiguration istio-sidecar-injector -o json |
-    jq -e '[.webhooks[].clientConfig | .service.name == "istiod" and .service.path == "/inject/cluster/c3/net/net3"] | all' >/dev/null || { echo "injector webhooks"; return 1; }
-  kc c3 -n istio-system get endpointslice istiod -o json |
-    jq -e --arg a "$(out .clusters.c1.eastWestGatewayAddress)" '.endpoints[0].addresses == [$a] and ([.ports[].port] | sort) == [15012, 15017]' >/dev/null || { echo "istiod EndpointSlice"; return 1; }
+    jq -e --arg u "https://$host:15017/inject/cluster/c3/net/net3" '[.webhooks[].clientConfig | .url == $u and .service == null and (.caBundle | length > 0)] | all' >/dev/null || { echo "injector webhooks"; return 1; }
+  kc c3 get validatingwebhookconfiguration istiod-default-validator -o json |
+    jq -e --arg u "https://$host:15017/validate" '.webhooks[0].clientConfig.url == $u and .webhooks[0].failurePolicy == "Fail"' >/dev/null || { echo "validator"; return 1; }
+  kc c3 -n istio-system get svc istiod -o json | jq -e --arg h "$host" '.spec.type == "ExternalName" and .spec.externalName == $h' >/dev/null || { echo "Service istiod is not an ExternalName to $host"; return 1; }
 }
-check "c3: sidecar injector → Service istiod → EndpointSlice at c1's east-west gateway (15012, 15017)" remote_injector
+check "c3: webhooks by URL at c1's gateway host (Service istiod is an ExternalName, which no API server can call a webhook through)" remote_injector_url
+remote_injector_service() {
+  kc c4 get mutatingwebhookconfiguration istio-sidecar-injector -o json |
+    jq -e '[.webhooks[].clientConfig | .service.name == "istiod" and .service.path == "/inject/cluster/c4/net/net2"] | all' >/dev/null || { echo "injector webhooks"; return 1; }
+  kc c4 -n istio-system get endpointslice istiod -o json |
+    jq -e --arg a "$(address c2)" '.endpoints[0].addresses == [$a] and ([.ports[].port] | sort) == [15012, 15017]' >/dev/null || { echo "istiod EndpointSlice"; return 1; }
+}
+check "c4: injector → Service istiod → EndpointSlice at c2's gateway IP (15012, 15017)" remote_injector_service
 
 # ------------------------------------------------------------------ east-west gateways
 gateway_checks() {
@@ -156,28 +210,90 @@ gateway_checks() {
   jq -e --arg n "${NETWORK[$c]}" '.metadata.labels["topology.istio.io/network"] == $n and .metadata.labels.istio == "eastwestgateway" and .spec.type == "LoadBalancer"' <<<"$j" >/dev/null || { jq .metadata.labels <<<"$j"; return 1; }
   local p
   for p in 15021 15443 15012 15017; do jq -e --argjson p "$p" '[.spec.ports[].port] | index($p) != null' <<<"$j" >/dev/null || { echo "port $p missing"; return 1; }; done
-  local ip; ip="$(jq -r '.status.loadBalancer.ingress[0].ip // empty' <<<"$j")"
-  [[ -n $ip ]] || { echo "no LoadBalancer address"; return 1; }
-  [[ $ip == "$(out ".clusters.$c.eastWestGatewayAddress")" ]] || { echo "address $ip != stack output $(out ".clusters.$c.eastWestGatewayAddress")"; return 1; }
+  local a; a="$(jq -r '.status.loadBalancer.ingress[0] | .ip // .hostname // empty' <<<"$j")"
+  [[ -n $a && $a == "$(address "$c")" ]] || { echo "address '$a' != stack output '$(address "$c")'"; return 1; }
+  if [[ $c == c1 ]]; then
+    jq -e '.status.loadBalancer.ingress[0].ip == null' <<<"$j" >/dev/null || { echo "c1's load balancer must report only a hostname"; return 1; }
+    getent hosts "$a" | grep -q '^198\.18\.1\.' || { echo "$a does not resolve to c1's load-balancer range"; return 1; }
+  fi
   [[ $(kc "$c" -n istio-system get deploy istio-eastwestgateway -o jsonpath='{.status.readyReplicas}') -ge 1 ]] || { echo "gateway Deployment not ready"; return 1; }
-  kc "$c" -n istio-system get deploy istio-eastwestgateway -o json | jq -e --arg n "$c" '.spec.template.metadata.labels["topology.istio.io/network"] != null and ([.spec.template.spec.containers[0].env[]? | select(.name == "ISTIO_META_REQUESTED_NETWORK_VIEW")] | length == 1)' >/dev/null || { echo "gateway pod template lacks network label / REQUESTED_NETWORK_VIEW"; return 1; }
 }
-for c in "${CLUSTERS[@]}"; do check "$c: east-west gateway Service (labels, ports 15021/15443/15012/15017, LB address = output) and Deployment ready" gateway_checks "$c"; done
+for c in "${CLUSTERS[@]}"; do check "$c: east-west gateway Service (labels, ports, $([[ $c == c1 ]] && echo "hostname" || echo "IP") address = output) and Deployment ready" gateway_checks "$c"; done
+
+# Every gateway pod was really injected, a remote's by its primary's istiod (the cluster and
+# network in the proxy come from the injection path /inject/cluster/<c>/net/<n>).
+injected() {
+  local c=$1 pods
+  pods="$(kc "$c" -n istio-system get pods -l istio=eastwestgateway -o json)" || return 1
+  jq -e --arg c "$c" --arg n "${NETWORK[$c]}" --arg img "docker.io/istio/proxyv2:$MESH_ISTIO_VERSION" '
+    (.items | length) > 0 and ([.items[] |
+      (.metadata.annotations["sidecar.istio.io/status"] != null) and
+      ([.spec.containers[] | select(.name == "istio-proxy") | .image == $img and
+        ([.env[] | select(.name == "ISTIO_META_CLUSTER_ID") | .value] == [$c]) and
+        ([.env[] | select(.name == "ISTIO_META_NETWORK") | .value] == [$n])] == [true])
+    ] | all)' <<<"$pods" >/dev/null || { jq '[.items[] | {name: .metadata.name, containers: [.spec.containers[] | {name, image}]}]' <<<"$pods"; return 1; }
+}
+for c in "${CLUSTERS[@]}"; do check "$c: gateway pods carry a proxy injected by ${PRIMARY_OF[$c]:-$c}'s istiod (cluster $c, network ${NETWORK[$c]})" injected "$c"; done
 
 istio_objects() {
   local c=$1
   kc "$c" -n istio-system get gateways.networking.istio.io cross-network-gateway -o json |
     jq -e '.spec.selector.istio == "eastwestgateway" and .spec.servers[0].port.number == 15443 and .spec.servers[0].tls.mode == "AUTO_PASSTHROUGH"' >/dev/null || { echo "cross-network-gateway"; return 1; }
   kc "$c" -n istio-system get peerauthentications.security.istio.io default -o jsonpath='{.spec.mtls.mode}' | grep -qx STRICT || { echo "PeerAuthentication default not STRICT"; return 1; }
-  if [[ $c == c1 ]]; then
-    kc "$c" -n istio-system get gateways.networking.istio.io istiod-gateway -o json | jq -e '[.spec.servers[].port.number] == [15012, 15017]' >/dev/null || { echo "istiod-gateway"; return 1; }
-    kc "$c" -n istio-system get virtualservices.networking.istio.io istiod-vs -o json | jq -e '[.spec.tls[].route[0].destination.port.number] == [15012, 443]' >/dev/null || { echo "istiod-vs"; return 1; }
-  else
-    ! kc "$c" -n istio-system get gateways.networking.istio.io istiod-gateway >/dev/null 2>&1 || { echo "istiod-gateway on a primary without remotes"; return 1; }
-  fi
+  kc "$c" -n istio-system get gateways.networking.istio.io istiod-gateway -o json | jq -e '[.spec.servers[].port.number] == [15012, 15017]' >/dev/null || { echo "istiod-gateway"; return 1; }
+  kc "$c" -n istio-system get virtualservices.networking.istio.io istiod-vs -o json | jq -e '[.spec.tls[].route[0].destination.port.number] == [15012, 443]' >/dev/null || { echo "istiod-vs"; return 1; }
 }
-check "c1: cross-network-gateway, istiod-gateway, istiod-vs, STRICT mTLS" istio_objects c1
-check "c2: cross-network-gateway, STRICT mTLS (no istiod-gateway)" istio_objects c2
+for c in "${PRIMARIES[@]}"; do check "$c: cross-network-gateway, istiod-gateway, istiod-vs, STRICT mTLS" istio_objects "$c"; done
+
+# ------------------------------------------------------------------ validation webhooks
+# An invalid Istio object (a VirtualService routing to no host) is refused in every cluster: on
+# a primary by its own istiod once it has switched its validator to failurePolicy Fail, on a
+# remote by its primary's istiod through the same path as injection.
+rejects_invalid() {
+  local c=$1 res
+  res="$(retry 90 bash -c "! kubectl --kubeconfig '$MESH_LOCAL_STATE/clusters/$c/kubeconfig' create --dry-run=server -f - 2>&1 <<'EOF'
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: e2e-invalid, namespace: default}
+spec:
+  hosts: [e2e.example.com]
+  http:
+  - route:
+    - destination: {host: ''}
+EOF")" || { echo "accepted: $res"; return 1; }
+  grep -q 'denied the request' <<<"$res" || { echo "$res"; return 1; }
+}
+for c in "${CLUSTERS[@]}"; do check "$c: the validation webhook rejects an invalid VirtualService" rejects_invalid "$c"; done
+
+# ------------------------------------------------------------------ the local world is as strict as the clouds
+# A webhook through an ExternalName Service is refused by the API server, as on EKS: what a
+# remote behind an NLB hostname would hit without webhook URLs (k8s.io/apiserver pkg/util/proxy).
+externalname_refused() {
+  local host res; host="$(address c1)"
+  kc c3 create namespace e2e-strict >/dev/null && kc c3 label namespace e2e-strict e2e-strict=true >/dev/null || return 1
+  kc c3 -n e2e-strict create service externalname istiod-by-name --external-name "$host" >/dev/null || return 1
+  kc c3 apply -f - >/dev/null <<EOF || return 1
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingWebhookConfiguration
+metadata: {name: e2e-externalname}
+webhooks:
+- name: e2e.externalname.test
+  clientConfig: {service: {name: istiod-by-name, namespace: e2e-strict, path: /inject, port: 443}}
+  rules: [{operations: [CREATE], apiGroups: [""], apiVersions: [v1], resources: [pods]}]
+  namespaceSelector: {matchLabels: {e2e-strict: "true"}}
+  failurePolicy: Fail
+  sideEffects: None
+  admissionReviewVersions: [v1]
+EOF
+  res="$(kc c3 -n e2e-strict run probe --image=registry.k8s.io/pause:3.10 --restart=Never 2>&1)"
+  kc c3 delete mutatingwebhookconfiguration e2e-externalname >/dev/null; kc c3 delete namespace e2e-strict --wait=false >/dev/null
+  grep -q 'failed calling webhook' <<<"$res" || { echo "pod not refused: $res"; return 1; }
+  echo "$res"
+}
+check "c3: a webhook through an ExternalName Service is refused, as on EKS" externalname_refused
+# 15017 answers only where the east-west gateway really routes it to an istiod.
+tls_answers() { curl -sk --max-time 5 -o /dev/null -w '%{http_code}' "https://$1:15017/ready" | grep -qv '^000$'; }
+check "c2's gateway answers on 15017 (it exposes istiod); c4's, which exposes nothing, does not" bash -c "$(declare -f tls_answers); tls_answers '$(address c2)' && ! tls_answers '$(address c4)'"
 
 # ------------------------------------------------------------------ remote secrets
 remote_secret_checks() {
@@ -203,63 +319,43 @@ remote_secret_checks() {
     kc "$b" -n default delete service mesh-e2e-probe >/dev/null 2>&1; echo "created a Service in $b"; return 1
   fi
 }
-for pair in c1:c2 c1:c3 c2:c1 c2:c3; do
-  a=${pair%:*} b=${pair#*:}
-  check "$a: istio-remote-secret-$b lists Services in $b and cannot create or delete there" remote_secret_checks "$a" "$b"
+for a in "${PRIMARIES[@]}"; do
+  for b in "${CLUSTERS[@]}"; do
+    [[ $a == "$b" ]] && continue
+    check "$a: istio-remote-secret-$b lists Services in $b and cannot create or delete there" remote_secret_checks "$a" "$b"
+  done
 done
-check "c3 (remote) holds no remote secrets" bash -c "[[ -z \$(kubectl --kubeconfig '$MESH_LOCAL_STATE/clusters/c3/kubeconfig' -n istio-system get secret -l istio/multiCluster=true -o name) ]]"
+for c in "${REMOTES[@]}"; do check "$c (remote) holds no remote secrets" bash -c "[[ -z \$(kubectl --kubeconfig '$MESH_LOCAL_STATE/clusters/$c/kubeconfig' -n istio-system get secret -l istio/multiCluster=true -o name) ]]"; done
+
+# ------------------------------------------------------------------ the real istiods watch the mesh
+# Each primary's istiod (pilot-discovery on the host, run by the local cloud) must list every
+# other cluster, found through our remote secrets, as synced (/debug/clusterz).
+istiod_sees_mesh() {
+  local c=$1 port=$((20000 + 100 * ${1#c} + 80))
+  retry 60 bash -c "curl -s 127.0.0.1:$port/debug/clusterz | jq -e --argjson want '${WATCHES[$c]}' \
+    '[.[] | select(.syncStatus == \"synced\" and (.secretName | startswith(\"istio-system/istio-remote-secret-\"))) | .id] | sort == (\$want | sort)' >/dev/null || { curl -s 127.0.0.1:$port/debug/clusterz; exit 1; }"
+}
+for c in "${PRIMARIES[@]}"; do check "istiod of $c registers $(jq -r 'join(", ")' <<<"${WATCHES[$c]}") through the remote secrets" istiod_sees_mesh "$c"; done
 
 # ------------------------------------------------------------------ istioctl analyze
 analyze() {
-  local merged="$TMP/all-kubeconfig" ctx=()
-  local c paths=()
+  local merged="$TMP/all-kubeconfig" c paths=() rc=0
   for c in "${CLUSTERS[@]}"; do paths+=("$MESH_LOCAL_STATE/clusters/$c/kubeconfig"); done
   KUBECONFIG="$(IFS=:; echo "${paths[*]}")" kubectl config view --flatten >"$merged"
-  local rc=0
   for c in "${CLUSTERS[@]}"; do
     echo "== $c"
-    # IST0147 (a Pod with `image: auto` that no webhook injected) is expected on kwok: no
-    # injector can run (see README), so the gateway pods keep the chart's placeholder image.
-    istioctl analyze --kubeconfig "$merged" --context "kwok-mesh-$c" --all-namespaces --failure-threshold Error \
-      --suppress 'IST0147=Pod istio-system/istio-eastwestgateway-*' 2>&1 || rc=1
+    istioctl analyze --kubeconfig "$merged" --context "kwok-mesh-$c" --all-namespaces --failure-threshold Error 2>&1 || rc=1
   done
   return $rc
 }
 check "istioctl analyze reports no errors in any cluster" analyze
 
-# ------------------------------------------------------------------ a real istiod reads the remote secrets
-# pilot-discovery (built from the same Istio module) runs on the host as each primary's istiod
-# would, and /debug/clusterz must list every other cluster, found through our remote secrets, as synced.
-istiod_sees_mesh() {
-  local c=$1 others=$2 dir="$TMP/istiod-$c" port=$((18080 + ${c#c})) pid out i
-  mkdir -p "$dir"
-  (cd "$dir" && exec env POD_NAMESPACE=istio-system POD_NAME="istiod-e2e-$c" REVISION=default \
-    pilot-discovery discovery --kubeconfig "$MESH_LOCAL_STATE/clusters/$c/kubeconfig" --clusterID "$c" \
-      --httpAddr "127.0.0.1:$port" --monitoringAddr "127.0.0.1:$((port + 1000))" --grpcAddr "127.0.0.1:$((port + 2000))" \
-      --secureGRPCAddr "127.0.0.1:$((port + 3000))" --httpsAddr "127.0.0.1:$((port + 4000))" >"$dir/log" 2>&1) &
-  pid=$!
-  for i in $(seq 60); do
-    out="$(curl -s "127.0.0.1:$port/debug/clusterz" 2>/dev/null)"
-    if [[ -n $out ]] && jq -e --argjson want "$others" \
-        '[.[] | select(.syncStatus == "synced" and (.secretName | startswith("istio-system/istio-remote-secret-"))) | .id] | sort == ($want | sort)' <<<"$out" >/dev/null; then
-      kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-      echo "$out"; return 0
-    fi
-    sleep 1
-  done
-  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-  echo "clusterz: ${out:-no answer}"; tail -20 "$dir/log"; return 1
-}
-if command -v pilot-discovery >/dev/null; then
-  check "istiod (pilot-discovery) on c1 registers c2 and c3 through the remote secrets" istiod_sees_mesh c1 '["c2","c3"]'
-  check "istiod (pilot-discovery) on c2 registers c1 and c3 through the remote secrets" istiod_sees_mesh c2 '["c1","c3"]'
-fi
-
 # ------------------------------------------------------------------ idempotence
 check "second pulumi up changes nothing" timed "no-op up" bash -c "pulumi up --stack '$STACK' --yes --skip-preview --suppress-progress --expect-no-changes >'$TMP/up2.log' 2>&1 || { cat '$TMP/up2.log'; exit 1; }"
 check "pulumi preview --expect-no-changes" bash -c "pulumi preview --stack '$STACK' --expect-no-changes --suppress-progress >'$TMP/preview2.log' 2>&1 || { cat '$TMP/preview2.log'; exit 1; }"
 
-# ------------------------------------------------------------------ application team program
+# ------------------------------------------------------------------ application team
+team_kubeconfig() { out ".teams[\"team-a\"].clusters.$1.kubeconfig" >"$TMP/team-$1.kubeconfig"; echo "$TMP/team-$1.kubeconfig"; }
 app() {
   cd stacks/app || return 1
   pulumi stack select local >/dev/null 2>&1 || pulumi stack init local --secrets-provider passphrase >/dev/null || return 1
@@ -267,26 +363,37 @@ app() {
   cd "$MESH_REPO"
   local c
   for c in "${CLUSTERS[@]}"; do
-    kc "$c" get ns team-a -o jsonpath='{.metadata.labels.topology\.istio\.io/network}' | grep -qx "${NETWORK[$c]}" || { echo "team-a missing or unlabelled in $c"; return 1; }
+    kc "$c" -n team-a get deploy hello -o jsonpath='{.status.readyReplicas}' | grep -qx 1 || { echo "hello not ready in $c"; return 1; }
+    kc "$c" -n team-a get pods -l app=hello -o json | jq -e --arg c "$c" '[.items[].spec.containers[] | select(.name == "istio-proxy") | .env[] | select(.name == "ISTIO_META_CLUSTER_ID") | .value] == [$c]' >/dev/null ||
+      { echo "the app pod in $c has no proxy injected for $c"; return 1; }
   done
 }
+check "app program (stacks/app) deploys into team-a in every cluster with the team's credential; its pods are injected" timed "app up" app
+cd "$MESH_REPO"
+scoped() {
+  local c=$1 k; k="$(team_kubeconfig "$c")"
+  grep -qE 'client-key-data|exec:' "$k" && { echo "the team kubeconfig carries an admin credential"; return 1; }
+  [[ $(kubectl --kubeconfig "$k" auth can-i create deployments -n team-a) == yes ]] || { echo "cannot deploy in team-a"; return 1; }
+  local attempt
+  for attempt in "create namespace e2e-team-probe" "-n kube-system create configmap e2e-team-probe" "-n istio-system get secrets" "-n default create service clusterip e2e-team-probe --tcp=80:80" "create clusterrolebinding e2e-team-probe --clusterrole=cluster-admin --user=x"; do
+    # shellcheck disable=SC2086
+    if kubectl --kubeconfig "$k" --request-timeout=10s $attempt >/dev/null 2>"$TMP/scoped.err"; then echo "allowed: kubectl $attempt"; return 1; fi
+    grep -qi forbidden "$TMP/scoped.err" || { echo "kubectl $attempt: $(cat "$TMP/scoped.err")"; return 1; }
+  done
+}
+for c in "${CLUSTERS[@]}"; do check "$c: team-a's credential deploys in team-a and is refused cluster-wide and elsewhere" scoped "$c"; done
 app_destroy() {
   cd stacks/app || return 1
   pulumi destroy --stack local --yes --skip-preview --suppress-progress >"$TMP/app-destroy.log" 2>&1 || { cat "$TMP/app-destroy.log"; return 1; }
   pulumi stack rm local --yes --preserve-config >/dev/null || return 1
   cd "$MESH_REPO"
   local c
-  for c in "${CLUSTERS[@]}"; do
-    for _ in $(seq 60); do kc "$c" get ns team-a >/dev/null 2>&1 || continue 2; sleep 1; done
-    echo "team-a still in $c"; return 1
-  done
+  for c in "${CLUSTERS[@]}"; do [[ -z $(kc "$c" -n team-a get deploy,svc -o name) ]] || { echo "hello still in $c"; return 1; }; done
 }
-check "app program (stacks/app) deploys namespace team-a into every cluster via the StackReference" timed "app up" app
-cd "$MESH_REPO"
-check "app program destroyed, namespaces gone" timed "app destroy" app_destroy
+check "app program destroyed with the team's credential" timed "app destroy" app_destroy
 cd "$MESH_REPO"
 
-# ------------------------------------------------------------------ secrets in state
+# ------------------------------------------------------------------ secrets in state and outputs
 state_secrets() {
   local export="$TMP/export.json" bad=0 c s
   pulumi stack export --stack "$STACK" >"$export" || return 1
@@ -297,14 +404,20 @@ state_secrets() {
     if [[ -n $s ]] && grep -qF "$s" "$export"; then echo "$c admin client key in clear text"; bad=1; fi
     s="$(kubectl --kubeconfig "$MESH_LOCAL_STATE/clusters/$c/kubeconfig" config view --raw -o jsonpath='{.users[0].user.client-certificate-data}')"
     if [[ -n $s ]] && grep -qF "$s" "$export"; then echo "$c kubeconfig in clear text"; bad=1; fi
-    # The reader tokens (raw and base64).
-    s="$(kc "$c" -n istio-system get secret istio-reader-service-account-istio-remote-secret-token -o jsonpath='{.data.token}' 2>/dev/null)"
-    if [[ -n $s ]] && { grep -qF "$s" "$export" || grep -qF "$(base64 -d <<<"$s")" "$export"; }; then echo "$c reader token in clear text"; bad=1; fi
+    # The reader and team tokens (raw and base64).
+    for s in "$(kc "$c" -n istio-system get secret istio-reader-service-account-istio-remote-secret-token -o jsonpath='{.data.token}' 2>/dev/null)" \
+             "$(kc "$c" -n mesh-access get secret team-a-token -o jsonpath='{.data.token}' 2>/dev/null)"; do
+      if [[ -n $s ]] && { grep -qF "$s" "$export" || grep -qF "$(base64 -d <<<"$s")" "$export"; }; then echo "$c: a token in clear text"; bad=1; fi
+    done
   done
   if grep -qE '"(token|client-key-data)":' "$export" || grep -q 'current-context' "$export"; then echo "a kubeconfig or token field in clear text"; bad=1; fi
+  # Outputs: no admin kubeconfig unless asked for, team kubeconfigs secret.
+  pulumi stack output --stack "$STACK" --json >"$TMP/outputs-plain.json" || return 1
+  jq -e '[.clusters[] | has("adminKubeconfig")] | any | not' "$TMP/outputs-plain.json" >/dev/null || { echo "an admin kubeconfig is in the outputs"; bad=1; }
+  ! grep -q 'current-context' "$TMP/outputs-plain.json" || { echo "a kubeconfig in clear text in the outputs"; bad=1; }
   return $bad
 }
-check "pulumi stack export holds no private key, token or kubeconfig in clear text" state_secrets
+check "state and outputs hold no private key, token or kubeconfig in clear text; no admin kubeconfig output" state_secrets
 
 # ------------------------------------------------------------------ destroy
 if [[ ${E2E_KEEP:-} == 1 ]]; then
@@ -314,16 +427,18 @@ else
   check "pulumi destroy succeeds without errors" timed "destroy" bash -c "pulumi destroy --stack '$STACK' --yes --skip-preview --suppress-progress >'$TMP/destroy.log' 2>&1 && ! grep -nE '^\s*error:' '$TMP/destroy.log' || { cat '$TMP/destroy.log'; exit 1; }"
   check "stack has 0 resources" bash -c "[[ \$(pulumi stack export --stack '$STACK' | jq '.deployment.resources // [] | length') == 0 ]]"
   leftovers() {
-    local c rc=0 left
+    local c ns rc=0 left
     for c in "${CLUSTERS[@]}"; do
-      for _ in $(seq 60); do kc "$c" get ns istio-system >/dev/null 2>&1 || break; sleep 1; done
-      kc "$c" get ns istio-system >/dev/null 2>&1 && { echo "$c: istio-system still exists"; rc=1; }
+      for ns in istio-system mesh-access team-a; do
+        for _ in $(seq 60); do kc "$c" get ns "$ns" >/dev/null 2>&1 || break; sleep 1; done
+        kc "$c" get ns "$ns" >/dev/null 2>&1 && { echo "$c: namespace $ns still exists"; rc=1; }
+      done
       left="$(kc "$c" get mutatingwebhookconfigurations,validatingwebhookconfigurations,clusterroles,clusterrolebindings -o name | grep -i istio)"
       [[ -z $left ]] || { echo "$c: left behind: $left"; rc=1; }
     done
     return $rc
   }
-  check "nothing left in the clusters (istio-system, Istio webhooks, cluster roles and bindings gone)" leftovers
+  check "nothing left in the clusters (istio-system, team namespaces, Istio webhooks, cluster roles and bindings gone)" leftovers
   # Istio's base chart marks its CRDs helm.sh/resource-policy: keep, so Helm (and thus
   # `pulumi destroy`) leaves them, with their Helm ownership, for a later install to adopt.
   kept="$(kc c1 get crd -o name | grep -c 'istio\.io' || true)"
