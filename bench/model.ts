@@ -36,20 +36,20 @@ export function meshSteps(config: MeshConfig): Map<string, Step> {
             add(`${n}/private-assoc`, "aws:ec2/routeTableAssociation:RouteTableAssociation", [`${n}/private-rt`]);
             add(`${n}/role`, "aws:iam/role:Role");
             add(`${n}/role-policy`, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", [`${n}/role`]);
-            add(`${n}/sg`, "aws:ec2/securityGroup:SecurityGroup", [`${n}/vpc`]);
-            add(`${n}/eks`, "aws:eks/cluster:Cluster", [`${n}/subnet#0`, `${n}/sg`, `${n}/role-policy`]);
-            add(`${n}/sg-rule`, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", [`${n}/eks`]);
+            add(`${n}/eks`, "aws:eks/cluster:Cluster", [`${n}/subnet#0`, `${n}/role-policy`]);
             add(`${n}/access`, "aws:eks/accessEntry:AccessEntry", [`${n}/eks`]);
             add(`${n}/access-policy`, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation", [`${n}/access`]);
             add(`${n}/nodes`, "aws:eks/nodeGroup:NodeGroup", [`${n}/eks`, `${n}/private-assoc`, `${n}/role-policy`]);
-            ready = [`${n}/nodes`, `${n}/sg-rule`, `${n}/access-policy`];
+            ready = [`${n}/nodes`, `${n}/access-policy`];
         } else if (c.provider === "azure") {
             add(`${n}/rg`, "azure-native:resources:ResourceGroup");
             add(`${n}/vnet`, "azure-native:network:VirtualNetwork", [`${n}/rg`]);
             add(`${n}/subnet`, "azure-native:network:Subnet", [`${n}/vnet`]);
-            add(`${n}/aks`, "azure-native:containerservice:ManagedCluster", [`${n}/subnet`]);
+            add(`${n}/egress-ip`, "azure-native:network:PublicIPAddress", [`${n}/rg`]);
+            add(`${n}/aks`, "azure-native:containerservice:ManagedCluster", [`${n}/subnet`, `${n}/egress-ip`]);
             add(`${n}/role`, "azure-native:authorization:RoleAssignment", [`${n}/aks`]);
-            ready = [`${n}/aks`, `${n}/role`];
+            add(`${n}/egress-role`, "azure-native:authorization:RoleAssignment", [`${n}/aks`, `${n}/egress-ip`]);
+            ready = [`${n}/aks`, `${n}/role`, `${n}/egress-role`];
         } else {
             ready = [];
         }

@@ -1,4 +1,7 @@
 import { MeshConfig, parseMeshConfig } from "../stacks/config";
+import { DEPLOYER_ROLE_ARN } from "../test/support/mocks";
+
+const aws = { adminPrincipalArns: [DEPLOYER_ROLE_ARN] };
 
 /**
  * The benchmark's meshes: "N" is N primaries alternating EKS and AKS, each on its own network
@@ -10,13 +13,13 @@ export function benchMesh(size: string): MeshConfig {
     const clusters =
         size === "3p"
             ? [
-                  { name: "aws-east", provider: "aws", region: "us-east-1", network: "net-east" },
+                  { name: "aws-east", provider: "aws", region: "us-east-1", network: "net-east", aws },
                   { name: "azure-west", provider: "azure", region: "westeurope", network: "net-westeurope" },
-                  { name: "aws-west", provider: "aws", region: "us-west-2", network: "net-west", role: "remote", primary: "aws-east" },
+                  { name: "aws-west", provider: "aws", region: "us-west-2", network: "net-west", role: "remote", primary: "aws-east", aws },
               ]
             : Array.from({ length: n }, (_, i) =>
                   i % 2 === 0
-                      ? { name: `aws-${i}`, provider: "aws", region: "us-east-1", network: `net-${i}` }
+                      ? { name: `aws-${i}`, provider: "aws", region: "us-east-1", network: `net-${i}`, aws }
                       : { name: `azure-${i}`, provider: "azure", region: "westeurope", network: `net-${i}` },
               );
     return parseMeshConfig({ meshId: "bench", clusters });

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MeshConfig } from "../stacks/config";
 import { ClusterPlan, MeshPlan, planMesh } from "../stacks/topology";
-import { ClusterHandle, provisionCluster } from "./clusters";
+import { ClusterHandle, provisionClusters } from "./clusters";
 import { IstioControlPlane } from "./istio/control-plane";
 import { EastWestGateway } from "./istio/gateway";
 import { remoteSecret } from "./istio/remote-secret";
@@ -33,7 +33,7 @@ export class Mesh extends pulumi.ComponentResource {
         const mesh = { meshId: config.meshId, trustDomain: config.trustDomain, istio: config.istio };
         this.pki = new MeshPki(`${name}-pki`, { meshId: config.meshId, pki: config.pki }, o);
 
-        const handles = new Map(config.clusters.map((c) => [c.name, provisionCluster(`${name}-${c.name}`, c, o)]));
+        const handles = provisionClusters(name, plan, o);
         const clusters = new Map<string, MeshCluster>();
         const gateway = (p: ClusterPlan, cp: IstioControlPlane, after: pulumi.Resource[]) =>
             p.eastWestGateway

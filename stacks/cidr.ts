@@ -60,6 +60,11 @@ export function zoneSubnets(vpc: Cidr, zones: number): { private: string[]; publ
     };
 }
 
+/** The lists' CIDRs in order, each once: an allowlist extended with more sources. */
+export function unionCidrs(...lists: readonly (readonly string[])[]): string[] {
+    return [...new Set(lists.flat())];
+}
+
 function size(prefix: number): number {
     return 2 ** (32 - prefix);
 }

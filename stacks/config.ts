@@ -7,7 +7,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
 import { Cidr, formatCidr, hostAddress, overlaps, parseCidr, subnet } from "./cidr";
+import { accessEntrySuffix } from "./iam";
 import { expandHome, readKubeconfig } from "./kubeconfig";
+import { planMesh } from "./topology";
 
 /** The Istio release installed when `mesh:istio.version` is not set. */
 export const DEFAULT_ISTIO_VERSION = "1.30.3";
@@ -22,21 +24,29 @@ const dnsLabel = z.string().max(63).regex(DNS_LABEL, "must be a DNS-1123 label (
 const positiveInt = z.number().int().positive();
 const cidr = z.string().refine((s) => parseCidr(s) !== undefined, "must be an IPv4 CIDR block like 10.0.0.0/16 with no host bits set");
 
+const iamPrincipalArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+$/, "must be an IAM role or user ARN");
+
 const awsSchema = z.strictObject({
     /** EKS Kubernetes version. */
     kubernetesVersion: z.string().regex(/^1\.\d+$/, "must look like 1.33").default("1.33"),
     vpcCidr: cidr.default("10.0.0.0/16"),
-    /** How many availability zones get a private and a public subnet (at least two, as EKS requires). */
-    zones: z.number().int().min(2).max(6).default(2),
+    /** How many availability zones get a private and a public subnet (at least two, as EKS requires); default: as many as availabilityZones lists, else 2. */
+    zones: z.number().int().min(2).max(6).optional(),
+    /** The zones by name (us-east-1a, …), one per subnet pair; default: looked up among zones that need no opt-in, and kept per subnet once created. */
+    availabilityZones: z.array(z.string().min(1)).min(2, "list at least two zones; EKS needs subnets in two").max(6).optional(),
     instanceType: z.string().min(1).default("m6i.large"),
     desiredSize: positiveInt.default(3),
     minSize: positiveInt.default(2),
     maxSize: positiveInt.default(6),
+    /** Cannot be false while other clusters' istiods watch this one (they reach its API from other networks). */
     endpointPublicAccess: z.boolean().default(true),
     endpointPrivateAccess: z.boolean().default(true),
+    /** Who may reach the public API endpoint; when restricted, the egress addresses of the clusters whose istiods watch this one are added. */
     publicAccessCidrs: z.array(cidr).min(1).default(["0.0.0.0/0"]),
-    /** IAM principals given cluster-admin through EKS access entries, besides the deployer. */
-    adminPrincipalArns: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+$/, "must be an IAM role or user ARN")).default([]),
+    /** Required: the IAM roles and users given cluster-admin through EKS access entries; the identity Pulumi uses must be one of them. */
+    adminPrincipalArns: z.array(iamPrincipalArn).optional(),
+    /** An IAM role from adminPrincipalArns that Pulumi's Kubernetes provider assumes (`aws eks get-token --role-arn`); default: whoever runs Pulumi, checked against adminPrincipalArns at preview. */
+    deployerRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, "must be an IAM role ARN").optional(),
     /** AWS CLI profile for the provider and for `aws eks get-token` in the kubeconfig. */
     profile: z.string().min(1).optional(),
     /** Annotations for the east-west gateway Service (merged over the NLB defaults). */
@@ -56,7 +66,7 @@ const azureSchema = z.strictObject({
     nodeCount: positiveInt.default(3),
     minCount: positiveInt.default(2),
     maxCount: positiveInt.default(6),
-    /** Source ranges allowed to reach the API server; empty: unrestricted. */
+    /** Source ranges allowed to reach the API server; empty: unrestricted. When restricted, the egress addresses of the clusters whose istiods watch this one are added. */
     authorizedIpRanges: z.array(cidr).default([]),
     gatewayServiceAnnotations: z.record(z.string(), z.string()).default({}),
 });
@@ -68,6 +78,8 @@ const existingSchema = z.strictObject({
     apiServer: z.string().url().optional(),
     /** Same-network overlap checks need the pod range, when known. */
     podCidr: cidr.optional(),
+    /** Public CIDRs this cluster's outbound traffic leaves from (its NAT); required when its istiod watches an EKS or AKS cluster with a restricted API allowlist. */
+    egressCidrs: z.array(cidr).min(1).optional(),
     gatewayServiceAnnotations: z.record(z.string(), z.string()).default({}),
 });
 
@@ -129,7 +141,7 @@ const accessSchema = z.strictObject({
     teams: z.array(teamSchema).default([]),
 });
 
-export type AwsSettings = z.infer<typeof awsSchema>;
+export type AwsSettings = Omit<z.infer<typeof awsSchema>, "zones" | "adminPrincipalArns"> & { zones: number; adminPrincipalArns: string[] };
 export type AzureSettings = z.infer<typeof azureSchema> & { subnetCidr: string; dnsServiceIp: string };
 export type ExistingSettings = z.infer<typeof existingSchema> & { context: string; apiServer: string; kubeconfigContent: string };
 export type CloudProvider = "aws" | "azure" | "existing";
@@ -312,6 +324,7 @@ function checkClusters(raw: unknown, check: Check, problems: string[]): ClusterC
     }
     checkNetworkCidrs(clusters, (c) => key(indices.get(c)!), problems);
     checkReachableApiServers(clusters, (c) => key(indices.get(c)!), problems);
+    checkApiAllowlists(clusters, (c) => key(indices.get(c)!), problems);
     return clusters;
 }
 
@@ -319,8 +332,11 @@ function checkClusters(raw: unknown, check: Check, problems: string[]): ClusterC
 function providerSettings(c: z.infer<typeof clusterSchema>, k: string, check: Check, problems: string[]): Partial<ClusterConfig> | null {
     switch (c.provider) {
         case "aws": {
-            const aws = check(awsSchema, c.aws ?? {}, `${k}.aws`);
-            if (!aws) return null;
+            const parsed = check(awsSchema, c.aws ?? {}, `${k}.aws`);
+            if (!parsed) return null;
+            const aws: AwsSettings = { ...parsed, zones: parsed.zones ?? parsed.availabilityZones?.length ?? 2, adminPrincipalArns: parsed.adminPrincipalArns ?? [] };
+            checkAvailabilityZones(aws, parsed.zones, c.region, k, problems);
+            checkAdminPrincipals(aws, k, problems);
             if (!(aws.minSize <= aws.desiredSize && aws.desiredSize <= aws.maxSize)) problems.push(`${k}.aws: needs minSize ≤ desiredSize ≤ maxSize (got ${aws.minSize}, ${aws.desiredSize}, ${aws.maxSize})`);
             const vpc = parseCidr(aws.vpcCidr)!;
             if (vpc.prefix + Math.ceil(Math.log2(2 * aws.zones)) > 28) problems.push(`${k}.aws.vpcCidr: ${aws.vpcCidr} is too small for ${aws.zones * 2} subnets of at least /28`);
@@ -384,6 +400,80 @@ function checkReachableApiServers(clusters: ClusterConfig[], keyOf: (c: ClusterC
         const server = c.existing?.apiServer;
         if (server && isLoopback(server)) {
             problems.push(`${keyOf(c)}.existing.apiServer: ${server} is a loopback address, which istiod in cluster "${cloud.name}" cannot reach; set existing.apiServer to the address other clusters use`);
+        }
+    }
+}
+
+/**
+ * Explicit zones: one per subnet pair, in the cluster's region, each once. (Looked-up zones are
+ * kept per subnet by the EKS component instead, so a shifting lookup never moves a subnet.)
+ */
+function checkAvailabilityZones(aws: AwsSettings, zones: number | undefined, region: string | undefined, k: string, problems: string[]): void {
+    const names = aws.availabilityZones;
+    if (!names) return;
+    if (zones !== undefined && zones !== names.length) problems.push(`${k}.aws.zones: ${zones}, but availabilityZones lists ${names.length}; drop zones or make them agree`);
+    names.forEach((zone, i) => {
+        if (region && !(zone.startsWith(region) && zone.length > region.length)) problems.push(`${k}.aws.availabilityZones[${i}]: "${zone}" is not a zone of region ${region} (like ${region}a)`);
+        const first = names.indexOf(zone);
+        if (first !== i) problems.push(`${k}.aws.availabilityZones[${i}]: "${zone}" is already availabilityZones[${first}]; each subnet pair needs its own zone`);
+    });
+}
+
+/**
+ * Admins are explicit: no access entry follows whoever runs Pulumi, as its principalArn forces
+ * replacement (terraform-provider-aws internal/service/eks/access_entry.go) and so took access away
+ * from the previous deployer. Each ARN names its entry (iam.ts accessEntrySuffix), so two must never
+ * share a name; the deployer role must be an admin, since nothing else would let Pulumi in.
+ */
+function checkAdminPrincipals(aws: AwsSettings, k: string, problems: string[]): void {
+    const arns = aws.adminPrincipalArns;
+    if (arns.length === 0) {
+        problems.push(`${k}.aws.adminPrincipalArns: required: list the IAM roles and users that administer this cluster (EKS access entries), including the one Pulumi uses (aws.deployerRoleArn, or whoever runs pulumi up)`);
+    }
+    const bySuffix = new Map<string, number>();
+    arns.forEach((arn, i) => {
+        const suffix = accessEntrySuffix(arn);
+        const j = bySuffix.get(suffix);
+        if (j === undefined) bySuffix.set(suffix, i);
+        else if (arns[j] === arn) problems.push(`${k}.aws.adminPrincipalArns[${i}]: ${arn} is already adminPrincipalArns[${j}]`);
+        else problems.push(`${k}.aws.adminPrincipalArns[${i}]: ${arn} and adminPrincipalArns[${j}] (${arns[j]}) would both be access entry "admin-${suffix}" (named after the ARN's last segment); list only one of them`);
+    });
+    if (aws.deployerRoleArn !== undefined && !arns.includes(aws.deployerRoleArn)) {
+        problems.push(`${k}.aws.deployerRoleArn: ${aws.deployerRoleArn} is not in ${k}.aws.adminPrincipalArns; Pulumi's Kubernetes provider acts as this role, so add it there`);
+    }
+}
+
+/** The configured API allowlist of an EKS or AKS cluster when it restricts who may connect; undefined when open. */
+export function restrictedApiAllowlist(c: ClusterConfig): readonly string[] | undefined {
+    const cidrs = c.aws ? (c.aws.endpointPublicAccess ? c.aws.publicAccessCidrs : []) : (c.azure?.authorizedIpRanges ?? []);
+    return cidrs.length > 0 && !cidrs.some((x) => parseCidr(x)?.prefix === 0) ? cidrs : undefined;
+}
+
+/**
+ * Istiod watches other clusters' API servers through remote secrets (topology.ts remoteSecrets),
+ * connecting from its own cluster's egress addresses. The graph adds each watcher's egress to a
+ * restricted EKS or AKS allowlist (components/clusters/index.ts); for an existing watcher that
+ * egress must be configured, and a private-only EKS endpoint cannot be reached from another VPC.
+ */
+function checkApiAllowlists(clusters: ClusterConfig[], keyOf: (c: ClusterConfig) => string, problems: string[]): void {
+    const byName = new Map(clusters.map((c) => [c.name, c]));
+    const { remoteSecrets } = planMesh({ clusters });
+    for (const c of clusters) {
+        const watchers = remoteSecrets.filter((s) => s.watched === c.name).map((s) => byName.get(s.watcher)!);
+        if (watchers.length === 0) continue;
+        if (c.aws && !c.aws.endpointPublicAccess) {
+            problems.push(
+                `${keyOf(c)}.aws.endpointPublicAccess: false, but istiod in ${watchers.map((w) => `"${w.name}"`).join(", ")} watches this cluster's API server ` +
+                    `and cannot reach a private-only endpoint from another network; set it to true (publicAccessCidrs can restrict it; the watchers' egress addresses are added)`,
+            );
+        }
+        if (!restrictedApiAllowlist(c)) continue;
+        const allowlist = `${keyOf(c)}.${c.aws ? "aws.publicAccessCidrs" : "azure.authorizedIpRanges"}`;
+        for (const w of watchers.filter((x) => x.existing && !x.existing.egressCidrs)) {
+            problems.push(
+                `${keyOf(w)}.existing.egressCidrs: required: istiod in "${w.name}" watches "${c.name}", whose API server admits only ${allowlist}; ` +
+                    `list the public CIDRs "${w.name}"'s outbound traffic leaves from (its NAT or egress IPs), and they are added to that allowlist`,
+            );
         }
     }
 }

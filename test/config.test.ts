@@ -3,6 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ConfigError, DEFAULT_ISTIO_VERSION, parseMeshConfig } from "../stacks/config";
+import { DEPLOYER_ROLE_ARN } from "./support/mocks";
 import { writeKubeconfig } from "./support/run";
 import { multiPrimaryMultiNetwork, twoPrimariesAndRemote } from "./support/topologies";
 
@@ -17,12 +18,21 @@ function problems(raw: Record<string, unknown>): string[] {
     }
 }
 
-const aws = (name: string, extra: Record<string, unknown> = {}) => ({ name, provider: "aws", region: "us-east-1", network: `net-${name}`, aws: { vpcCidr: `10.${name.length}.0.0/16` }, ...extra });
+const ADMINS = [DEPLOYER_ROLE_ARN];
+/** A valid EKS cluster; `extra.aws` is merged over its settings. */
+const aws = (name: string, extra: Record<string, any> = {}) => ({
+    name,
+    provider: "aws",
+    region: "us-east-1",
+    network: `net-${name}`,
+    ...extra,
+    aws: extra.aws === undefined && "aws" in extra ? undefined : { vpcCidr: `10.${name.length}.0.0/16`, adminPrincipalArns: ADMINS, ...extra.aws },
+});
 const valid = () => ({ meshId: "m", clusters: [aws("a"), aws("bb")] });
 
 describe("valid configuration", () => {
     test("applies the documented defaults", () => {
-        const c = parseMeshConfig({ meshId: "prod-mesh", clusters: [{ name: "one", provider: "aws", region: "us-east-1", network: "n1" }] });
+        const c = parseMeshConfig({ meshId: "prod-mesh", clusters: [{ name: "one", provider: "aws", region: "us-east-1", network: "n1", aws: { adminPrincipalArns: ADMINS } }] });
         expect(c.trustDomain).toBe("cluster.local");
         expect(c.istio).toMatchObject({ version: DEFAULT_ISTIO_VERSION, chartRepository: "https://istio-release.storage.googleapis.com/charts", hub: "docker.io/istio" });
         expect(c.pki).toEqual({ organization: "prod-mesh", keyAlgorithm: "ECDSA", rootValidityDays: 3650, intermediateValidityDays: 730, protectRoot: true });
@@ -40,6 +50,29 @@ describe("valid configuration", () => {
             ["aws-west", "aws", "us-west-2", "remote", "aws-east"],
         ]);
         expect(new Set(c.clusters.map((x) => x.network)).size).toBe(3);
+        // The keys these rules added are shown there, with one restricted allowlist.
+        for (const aws of [c.clusters[0].aws!, c.clusters[2].aws!]) {
+            expect(aws.adminPrincipalArns.length).toBeGreaterThan(0);
+            expect(aws.adminPrincipalArns).toContain(aws.deployerRoleArn);
+        }
+        expect(c.clusters[0].aws!.publicAccessCidrs).not.toContain("0.0.0.0/0");
+    });
+
+    test("explicit availability zones set the zone count", () => {
+        const c = parseMeshConfig({ meshId: "m", clusters: [aws("a", { aws: { availabilityZones: ["us-east-1a", "us-east-1c", "us-east-1d"] } })] });
+        expect(c.clusters[0].aws).toMatchObject({ zones: 3, availabilityZones: ["us-east-1a", "us-east-1c", "us-east-1d"] });
+    });
+
+    test("API allowlists: what the graph can complete is accepted", () => {
+        const kubeconfig = writeKubeconfig({ o: "https://o.example.internal:6443" });
+        const restricted = aws("a", { aws: { publicAccessCidrs: ["203.0.113.0/24"] } });
+        // An existing watcher that names its egress.
+        expect(problems({ meshId: "m", clusters: [restricted, { name: "o", provider: "existing", network: "n", existing: { kubeconfig, egressCidrs: ["198.18.0.0/24"] } }] })).toEqual([]);
+        // An existing remote is watched, not a watcher: its egress does not matter.
+        expect(problems({ meshId: "m", clusters: [restricted, { name: "o", provider: "existing", network: "n", role: "remote", primary: "a", existing: { kubeconfig } }] })).toEqual([]);
+        // A private-only endpoint nobody else watches: a lone cluster, or a primary serving a remote.
+        expect(problems({ meshId: "m", clusters: [aws("a", { aws: { endpointPublicAccess: false } })] })).toEqual([]);
+        expect(problems({ meshId: "m", clusters: [aws("a", { aws: { endpointPublicAccess: false } }), aws("bb", { role: "remote", primary: "a" })] })).toEqual([]);
     });
 
     test("azure derives its node subnet and DNS service IP", () => {
@@ -132,6 +165,45 @@ describe("bad input is reported with its key, all at once", () => {
             /^mesh:clusters\[1\]\.existing\.apiServer: https:\/\/127\.0\.0\.1:6443 is a loopback address, which istiod in cluster "a" cannot reach/,
         ],
         ["malformed network", { meshId: "m", clusters: [aws("a", { network: "net work" })] }, /^mesh:clusters\[0\]\.network: must be a Kubernetes label value/],
+        // EKS admins are explicit.
+        ["EKS without admins", { meshId: "m", clusters: [aws("a", { aws: { adminPrincipalArns: undefined } })] }, /^mesh:clusters\[0\]\.aws\.adminPrincipalArns: required: list the IAM roles and users that administer this cluster/],
+        ["EKS with an empty admin list", { meshId: "m", clusters: [aws("a", { aws: { adminPrincipalArns: [] } })] }, /^mesh:clusters\[0\]\.aws\.adminPrincipalArns: required/],
+        ["an admin that is no IAM principal", { meshId: "m", clusters: [aws("a", { aws: { adminPrincipalArns: ["arn:aws:sts::123456789012:assumed-role/x/y"] } })] }, /^mesh:clusters\[0\]\.aws\.adminPrincipalArns\[0\]: must be an IAM role or user ARN/],
+        ["an admin listed twice", { meshId: "m", clusters: [aws("a", { aws: { adminPrincipalArns: [...ADMINS, ...ADMINS] } })] }, /^mesh:clusters\[0\]\.aws\.adminPrincipalArns\[1\]: arn:aws:iam::123456789012:role\/platform-deployer is already adminPrincipalArns\[0\]$/],
+        [
+            "two admins that would share an access entry name",
+            { meshId: "m", clusters: [aws("a", { aws: { adminPrincipalArns: ["arn:aws:iam::123456789012:role/team/Ops", "arn:aws:iam::210987654321:user/ops"] } })] },
+            /^mesh:clusters\[0\]\.aws\.adminPrincipalArns\[1\]: arn:aws:iam::210987654321:user\/ops and adminPrincipalArns\[0\] \(arn:aws:iam::123456789012:role\/team\/Ops\) would both be access entry "admin-ops"/,
+        ],
+        [
+            "a deployer role that is no admin",
+            { meshId: "m", clusters: [aws("a", { aws: { deployerRoleArn: "arn:aws:iam::123456789012:role/other" } })] },
+            /^mesh:clusters\[0\]\.aws\.deployerRoleArn: arn:aws:iam::123456789012:role\/other is not in mesh:clusters\[0\]\.aws\.adminPrincipalArns; Pulumi's Kubernetes provider acts as this role/,
+        ],
+        ["a deployer that is a user", { meshId: "m", clusters: [aws("a", { aws: { deployerRoleArn: "arn:aws:iam::123456789012:user/alice" } })] }, /^mesh:clusters\[0\]\.aws\.deployerRoleArn: must be an IAM role ARN/],
+        // Allowlists that the graph could not complete.
+        [
+            "an existing watcher of a restricted EKS API, egress unknown",
+            { meshId: "m", clusters: [aws("a", { aws: { publicAccessCidrs: ["203.0.113.0/24"] } }), { name: "o", provider: "existing", network: "n", existing: { kubeconfig: writeKubeconfig({ o: "https://o:6443" }) } }] },
+            /^mesh:clusters\[1\]\.existing\.egressCidrs: required: istiod in "o" watches "a", whose API server admits only mesh:clusters\[0\]\.aws\.publicAccessCidrs; list the public CIDRs "o"'s outbound traffic leaves from/,
+        ],
+        [
+            "an existing watcher of a restricted AKS API, egress unknown",
+            { meshId: "m", clusters: [{ name: "z", provider: "azure", region: "westeurope", network: "nz", azure: { authorizedIpRanges: ["203.0.113.0/24"] } }, { name: "o", provider: "existing", network: "n", existing: { kubeconfig: writeKubeconfig({ o: "https://o:6443" }) } }] },
+            /^mesh:clusters\[1\]\.existing\.egressCidrs: required: istiod in "o" watches "z", whose API server admits only mesh:clusters\[0\]\.azure\.authorizedIpRanges/,
+        ],
+        [
+            "a private-only EKS endpoint that other istiods watch",
+            { meshId: "m", clusters: [aws("a", { aws: { endpointPublicAccess: false } }), aws("bb")] },
+            /^mesh:clusters\[0\]\.aws\.endpointPublicAccess: false, but istiod in "bb" watches this cluster's API server and cannot reach a private-only endpoint from another network/,
+        ],
+        ["a malformed egress CIDR", { meshId: "m", clusters: [{ name: "o", provider: "existing", network: "n", existing: { kubeconfig: writeKubeconfig({ o: "https://o:6443" }), egressCidrs: ["198.18.0.1/24"] } }] }, /^mesh:clusters\[0\]\.existing\.egressCidrs\[0\]: must be an IPv4 CIDR/],
+        // Availability zones.
+        ["zones and availabilityZones disagree", { meshId: "m", clusters: [aws("a", { aws: { zones: 3, availabilityZones: ["us-east-1a", "us-east-1b"] } })] }, /^mesh:clusters\[0\]\.aws\.zones: 3, but availabilityZones lists 2/],
+        ["a zone of another region", { meshId: "m", clusters: [aws("a", { aws: { availabilityZones: ["us-east-1a", "us-west-2b"] } })] }, /^mesh:clusters\[0\]\.aws\.availabilityZones\[1\]: "us-west-2b" is not a zone of region us-east-1/],
+        ["the region itself as a zone", { meshId: "m", clusters: [aws("a", { aws: { availabilityZones: ["us-east-1", "us-east-1b"] } })] }, /^mesh:clusters\[0\]\.aws\.availabilityZones\[0\]: "us-east-1" is not a zone of region us-east-1/],
+        ["a zone twice", { meshId: "m", clusters: [aws("a", { aws: { availabilityZones: ["us-east-1a", "us-east-1a"] } })] }, /^mesh:clusters\[0\]\.aws\.availabilityZones\[1\]: "us-east-1a" is already availabilityZones\[0\]/],
+        ["a single zone", { meshId: "m", clusters: [aws("a", { aws: { availabilityZones: ["us-east-1a"] } })] }, /^mesh:clusters\[0\]\.aws\.availabilityZones: list at least two zones; EKS needs subnets in two/],
     ];
     test.each(cases)("%s", (_name, raw, expected) => {
         const found = problems(raw);

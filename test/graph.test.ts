@@ -37,8 +37,8 @@ describe("two primaries plus a remote, with a slow AKS", () => {
 
     test("the Kubernetes provider waits for the nodes", () => {
         waitsFor("mesh-aws-east-k8s", "mesh-aws-east-nodes");
-        waitsFor("mesh-aws-east-k8s", "mesh-aws-east-control-plane-to-nodes-15017");
-        waitsFor("mesh-aws-east-k8s", "mesh-aws-east-deployer-admin");
+        waitsFor("mesh-aws-east-k8s", "mesh-aws-east-admin-platform-deployer-admin");
+        waitsFor("mesh-azure-west-k8s", "mesh-azure-west-egress-ip-network-contributor");
         waitsFor("mesh-azure-west-k8s", "mesh-azure-west-aks");
         waitsFor("mesh-aws-east-istio-namespace", "mesh-aws-east-k8s");
     });

@@ -3,6 +3,7 @@ import * as fc from "fast-check";
 import { baseValues, eastWestGatewayValues, isChartIpAddress, istiodValues } from "../components/istio/values";
 import { parseMeshConfig } from "../stacks/config";
 import { planMesh } from "../stacks/topology";
+import { DEPLOYER_ROLE_ARN } from "./support/mocks";
 import { runMesh } from "./support/run";
 
 /** A random valid raw config: 1–6 clusters on 1–3 networks, at least one primary, remotes served by primaries. */
@@ -21,7 +22,7 @@ const rawMesh = fc
             region: s.cloud === "aws" ? "us-east-1" : "westeurope",
             network: `n${s.network % networks}`,
             ...(primaries[i] ? {} : { role: "remote", primary: `c${primaryIdx[s.primary % primaryIdx.length]}` }),
-            ...(s.cloud === "aws" ? { aws: { vpcCidr: `10.${i}.0.0/16` } } : { azure: { vnetCidr: `10.${i}.0.0/16`, serviceCidr: `10.${100 + i}.0.0/16` } }),
+            ...(s.cloud === "aws" ? { aws: { vpcCidr: `10.${i}.0.0/16`, adminPrincipalArns: [DEPLOYER_ROLE_ARN] } } : { azure: { vnetCidr: `10.${i}.0.0/16`, serviceCidr: `10.${100 + i}.0.0/16` } }),
         }));
         return { meshId: "m", clusters };
     });

@@ -213,7 +213,7 @@ describe("multi-primary, multi-network across aws, azure and existing", () => {
         expect(names("tls:index/locallySignedCert:LocallySignedCert")).toEqual(["mesh-pki-aws-east-cert", "mesh-pki-azure-west-cert", "mesh-pki-onprem-cert"]);
     });
 
-    test("EKS: VPC in two zones, IAM, access entry for the deployer, node group, Istio ports open to nodes", () => {
+    test("EKS: VPC in two zones, IAM, access entries for the admins, node group", () => {
         const m = run().mocks;
         expect(m.named("mesh-aws-east-vpc").inputs.cidrBlock).toBe("10.10.0.0/16");
         const subnets = m.ofType("aws:ec2/subnet:Subnet").map((s) => [s.name, s.inputs.cidrBlock, s.inputs.availabilityZone]);
@@ -225,12 +225,9 @@ describe("multi-primary, multi-network across aws, azure and existing", () => {
         ]);
         const eks = m.named("mesh-aws-east-eks").inputs;
         expect(eks).toMatchObject({ name: "aws-east", version: "1.33", accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false } });
-        expect(m.named("mesh-aws-east-deployer").inputs.principalArn).toBe("arn:aws:iam::123456789012:role/platform-deployer");
-        expect(m.named("mesh-aws-east-deployer-admin").inputs).toMatchObject({ policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", accessScope: { type: "cluster" } });
+        expect(m.named("mesh-aws-east-admin-platform-deployer").inputs.principalArn).toBe("arn:aws:iam::123456789012:role/platform-deployer");
+        expect(m.named("mesh-aws-east-admin-platform-deployer-admin").inputs).toMatchObject({ policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", accessScope: { type: "cluster" } });
         expect(m.named("mesh-aws-east-nodes").inputs).toMatchObject({ clusterName: "aws-east", scalingConfig: { desiredSize: 3, minSize: 2, maxSize: 6 } });
-        for (const port of [15012, 15017]) {
-            expect(m.named(`mesh-aws-east-control-plane-to-nodes-${port}`).inputs).toMatchObject({ securityGroupId: "sg-aws-east", fromPort: port, toPort: port, ipProtocol: "tcp" });
-        }
         expect(m.named("mesh-aws-east-aws").inputs.region).toBe("us-east-1");
     });
 

@@ -1,6 +1,7 @@
 /**
  * An AKS cluster: resource group, VNet with a node subnet (Azure CNI, so pods get routable
- * VNet addresses), a system pool with autoscaling and a system-assigned managed identity.
+ * VNet addresses), a system pool with autoscaling and a system-assigned managed identity, and a
+ * static public IP of our own as its outbound (egress) address.
  * Pulumi logs in with the cluster's admin credentials, which need no interactive login.
  */
 import * as authorization from "@pulumi/azure-native/authorization";
@@ -10,8 +11,9 @@ import * as network from "@pulumi/azure-native/network";
 import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig } from "../../stacks/config";
-import { ClusterHandle } from "./handle";
+import { unionCidrs } from "../../stacks/cidr";
+import { restrictedApiAllowlist } from "../../stacks/config";
+import { ClusterArgs, ClusterHandle } from "./handle";
 
 /** Built-in "Network Contributor": AKS's identity manages load balancers and IPs in our subnet. */
 const NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7";
@@ -21,9 +23,10 @@ export class AksCluster extends pulumi.ComponentResource implements ClusterHandl
     readonly provider: k8s.Provider;
     readonly kubeconfig: pulumi.Output<string>;
     readonly apiServer: pulumi.Output<string>;
+    readonly egressCidrs: pulumi.Output<string[]>;
     readonly gatewayServiceAnnotations: Readonly<Record<string, string>>;
 
-    constructor(name: string, args: { cluster: ClusterConfig }, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mesh:cluster:AksCluster", name, {}, opts);
         const { cluster } = args;
         const s = cluster.azure!;
@@ -47,6 +50,29 @@ export class AksCluster extends pulumi.ComponentResource implements ClusterHandl
             { resourceGroupName, virtualNetworkName: vnet.name, subnetName: "nodes", addressPrefix: s.subnetCidr },
             o,
         );
+        // The cluster's outbound address, created before the cluster so that other clusters' API
+        // allowlists can admit it. AKS would otherwise pick its own managed IP, unknown until the
+        // cluster exists. Standard SKU (static), as the Standard load balancer requires.
+        const egressIp = new network.PublicIPAddress(
+            `${name}-egress-ip`,
+            {
+                resourceGroupName,
+                location,
+                publicIpAddressName: `${cluster.name}-egress`,
+                sku: { name: network.PublicIPAddressSkuName.Standard, tier: network.PublicIPAddressSkuTier.Regional },
+                publicIPAllocationMethod: network.IPAllocationMethod.Static,
+                publicIPAddressVersion: network.IPVersion.IPv4,
+                tags,
+            },
+            o,
+        );
+        this.egressCidrs = egressIp.ipAddress.apply((ip) => {
+            if (!ip) pulumi.log.error(`the egress IP of ${cluster.name} has no address; API allowlists that must admit its istiod cannot`, egressIp);
+            return ip ? [`${ip}/32`] : [];
+        });
+        // A restricted API server admits the watchers' egress (index.ts provisionClusters).
+        const allowlist = restrictedApiAllowlist(cluster);
+        const authorizedIPRanges = allowlist ? pulumi.output(args.apiClients ?? []).apply((clients) => unionCidrs(allowlist, clients)) : s.authorizedIpRanges;
         const aks = new containerservice.ManagedCluster(
             `${name}-aks`,
             {
@@ -78,31 +104,38 @@ export class AksCluster extends pulumi.ComponentResource implements ClusterHandl
                     serviceCidr: s.serviceCidr,
                     dnsServiceIP: s.dnsServiceIp,
                     loadBalancerSku: containerservice.LoadBalancerSku.Standard,
+                    loadBalancerProfile: { outboundIPs: { publicIPs: [{ id: egressIp.id }] } },
                 },
-                apiServerAccessProfile: s.authorizedIpRanges.length > 0 ? { authorizedIPRanges: s.authorizedIpRanges } : undefined,
+                apiServerAccessProfile: s.authorizedIpRanges.length > 0 ? { authorizedIPRanges } : undefined,
                 tags,
             },
             // The autoscaler owns the node count once the pool exists.
             { ...o, ignoreChanges: ["agentPoolProfiles[0].count"] },
         );
         const subscriptionId = authorization.getClientConfigOutput(o).subscriptionId;
-        const networkRole = new authorization.RoleAssignment(
-            `${name}-network-contributor`,
-            {
-                principalId: aks.identity.apply((i) => i?.principalId ?? ""),
-                principalType: authorization.PrincipalType.ServicePrincipal,
-                roleDefinitionId: pulumi.interpolate`/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${NETWORK_CONTRIBUTOR}`,
-                scope: subnet.id,
-            },
-            o,
-        );
+        const networkContributor = (id: string, scope: pulumi.Input<string>) =>
+            new authorization.RoleAssignment(
+                `${name}-${id}`,
+                {
+                    principalId: aks.identity.apply((i) => i?.principalId ?? ""),
+                    principalType: authorization.PrincipalType.ServicePrincipal,
+                    roleDefinitionId: pulumi.interpolate`/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${NETWORK_CONTRIBUTOR}`,
+                    scope,
+                },
+                o,
+            );
+        const networkRole = networkContributor("network-contributor", subnet.id);
+        // The cluster identity joins the outbound IP to the load balancer it reconciles for every
+        // LoadBalancer Service, such as the east-west gateway's; the IP lies outside the node resource
+        // group (publicIPAddresses/join/action: learn.microsoft.com/azure/aks/aks-service-permissions).
+        const egressRole = networkContributor("egress-ip-network-contributor", egressIp.id);
 
         const credentials = containerservice.listManagedClusterAdminCredentialsOutput({ resourceGroupName, resourceName: aks.name }, o);
         this.kubeconfig = pulumi.secret(credentials.kubeconfigs.apply((k) => Buffer.from(k?.[0]?.value ?? "", "base64").toString("utf8")));
-        // The system pool is created with the cluster; the role lets it provision the gateway's load balancer.
-        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [aks, networkRole] });
+        // The system pool is created with the cluster; the roles let it provision the gateway's load balancer.
+        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [aks, networkRole, egressRole] });
         this.apiServer = pulumi.interpolate`https://${aks.fqdn}:443`;
         this.gatewayServiceAnnotations = s.gatewayServiceAnnotations;
-        this.registerOutputs({ apiServer: this.apiServer });
+        this.registerOutputs({ apiServer: this.apiServer, egressCidrs: this.egressCidrs });
     }
 }

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { ClusterConfig } from "../../stacks/config";
 
 /** What the rest of the mesh needs from a cluster, whatever cloud it runs on. */
 export interface ClusterHandle {
@@ -11,6 +12,21 @@ export interface ClusterHandle {
     readonly kubeconfig: pulumi.Output<string>;
     /** The API server URL as istiod in other clusters reaches it. */
     readonly apiServer: pulumi.Output<string>;
+    /**
+     * Public CIDRs this cluster's outbound traffic (its istiod's calls to other API servers) leaves
+     * from: the EKS NAT gateway's address, the AKS outbound IP, or `existing.egressCidrs` (empty
+     * when not configured). Known long before the control plane, so other clusters' allowlists can use it.
+     */
+    readonly egressCidrs: pulumi.Output<string[]>;
     /** Annotations the cloud needs on the east-west gateway's LoadBalancer Service. */
     readonly gatewayServiceAnnotations: Readonly<Record<string, string>>;
+}
+
+export interface ClusterArgs {
+    readonly cluster: ClusterConfig;
+    /**
+     * Egress CIDRs of the clusters whose istiods watch this one, added to its API allowlist when
+     * that is restricted (EKS publicAccessCidrs, AKS authorizedIpRanges); ignored otherwise.
+     */
+    readonly apiClients?: pulumi.Input<string[]>;
 }

@@ -1,20 +1,44 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig } from "../../stacks/config";
+import { ClusterConfig, restrictedApiAllowlist } from "../../stacks/config";
+import { MeshPlan } from "../../stacks/topology";
 import { AksCluster } from "./aks";
 import { EksCluster } from "./eks";
 import { ExistingCluster } from "./existing";
-import { ClusterHandle } from "./handle";
+import { ClusterArgs, ClusterHandle } from "./handle";
 
 export type { ClusterHandle } from "./handle";
 
 /** Provisions (or, for `existing`, connects to) one cluster on its cloud. */
-export function provisionCluster(name: string, cluster: ClusterConfig, opts: pulumi.ComponentResourceOptions): ClusterHandle {
+export function provisionCluster(name: string, cluster: ClusterConfig, opts: pulumi.ComponentResourceOptions, args: Omit<ClusterArgs, "cluster"> = {}): ClusterHandle {
     switch (cluster.provider) {
         case "aws":
-            return new EksCluster(name, { cluster }, opts);
+            return new EksCluster(name, { ...args, cluster }, opts);
         case "azure":
-            return new AksCluster(name, { cluster }, opts);
+            return new AksCluster(name, { ...args, cluster }, opts);
         case "existing":
-            return new ExistingCluster(name, { cluster }, opts);
+            return new ExistingCluster(name, { ...args, cluster }, opts);
     }
+}
+
+/**
+ * Every cluster of the plan, named `<name>-<cluster>`. Each API allowlist must admit the egress of
+ * the clusters whose istiods watch it (topology.ts remoteSecrets: watcher → watched), in either
+ * direction, while each component creates its control plane in its constructor. So a restricted
+ * cluster gets its watchers' egress as a deferred Output: a Promise resolved once all clusters are
+ * constructed, lifted by `pulumi.output`, which carries the inner Output's value, resources and
+ * unknown-ness (@pulumi/pulumi output.js liftInnerOutput; pinned in test/clusters.test.ts). No
+ * cycle: egress addresses (NAT EIP, AKS public IP) depend on no control plane.
+ */
+export function provisionClusters(name: string, plan: MeshPlan, opts: pulumi.ComponentResourceOptions): Map<string, ClusterHandle> {
+    let constructed!: (handles: ReadonlyMap<string, ClusterHandle>) => void;
+    const all = new Promise<ReadonlyMap<string, ClusterHandle>>((resolve) => (constructed = resolve));
+    const handles = new Map<string, ClusterHandle>();
+    for (const { cluster } of plan.clusters) {
+        const watchers = plan.remoteSecrets.filter((s) => s.watched === cluster.name).map((s) => s.watcher);
+        // Only where an allowlist uses it, so an open cluster waits for no other.
+        const apiClients = restrictedApiAllowlist(cluster) ? pulumi.output(all.then((h) => pulumi.all(watchers.map((w) => h.get(w)!.egressCidrs)).apply((cidrs) => cidrs.flat()))) : undefined;
+        handles.set(cluster.name, provisionCluster(`${name}-${cluster.name}`, cluster, opts, { apiClients }));
+    }
+    constructed(handles);
+    return handles;
 }

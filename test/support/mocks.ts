@@ -4,6 +4,7 @@
  * after a simulated creation time, and throws on any call it does not know.
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as settings from "@pulumi/pulumi/runtime/settings";
 
 export interface Recorded {
     readonly type: string;
@@ -13,6 +14,12 @@ export interface Recorded {
     readonly custom: boolean;
     /** Set for reads (`Resource.get`). */
     readonly id?: string;
+    /** Resource options as the engine receives them (the mock API passes none of them to newResource). */
+    readonly ignoreChanges: readonly string[];
+    /** Names of the resources this one waits for: explicit dependsOn and every input's resources. */
+    readonly dependsOn: readonly string[];
+    /** Old names this resource answers to (`aliases`). */
+    readonly aliases: readonly string[];
     /** Simulated clock (minutes) when the engine would have started and finished the step. */
     readonly start: number;
     end: number;
@@ -43,6 +50,44 @@ export function providerName(provider?: string): string {
 /** Simulated minutes a step takes. */
 export type Delay = (r: { type: string; name: string; read: boolean }) => number;
 
+/** What the fake clouds answer, where a test needs a different world. */
+export interface MockWorld {
+    /** getAvailabilityZones' names (sorted, as the provider returns them). */
+    readonly zones?: readonly string[];
+    /** getCallerIdentity's ARN: who runs Pulumi. */
+    readonly callerArn?: string;
+}
+
+/** Who runs Pulumi in the mock world: a CI session of this role, which the fixtures list as an EKS admin. */
+export const DEPLOYER_ROLE_ARN = "arn:aws:iam::123456789012:role/platform-deployer";
+export const DEFAULT_CALLER_ARN = "arn:aws:sts::123456789012:assumed-role/platform-deployer/ci";
+
+type RequestOptions = Pick<Recorded, "ignoreChanges" | "dependsOn" | "aliases">;
+const nameOfUrn = (urn: string) => urn.split("::").pop()!;
+
+/**
+ * Installs `mocks` as the runtime's and lets them see each registration's options, which the
+ * mock monitor (runtime/mocks.js MockMonitor.registerResource) reads from the request but does not
+ * pass on. It calls newResource synchronously, so the options are handed over just before.
+ */
+export async function setMeshMocks(mocks: MeshMocks, preview: boolean): Promise<void> {
+    await pulumi.runtime.setMocks(mocks, "mesh", "test", preview);
+    const monitor = settings.getMonitor() as any;
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: unknown) => {
+        mocks.pendingOptions = {
+            ignoreChanges: req.getIgnorechangesList(),
+            dependsOn: req.getDependenciesList().map(nameOfUrn),
+            aliases: req.getAliasesList().map((a: any) => a.getSpec()?.getName() || nameOfUrn(a.getUrn())),
+        };
+        try {
+            return register(req, callback);
+        } finally {
+            mocks.pendingOptions = undefined;
+        }
+    };
+}
+
 /**
  * With a `delay`, steps run on a virtual clock: a step finishes `delay` minutes after it was
  * registered, and the clock only moves when the program has nothing else to do. Timings are
@@ -51,14 +96,20 @@ export type Delay = (r: { type: string; name: string; read: boolean }) => number
 export class MeshMocks implements pulumi.runtime.Mocks {
     readonly resources: Recorded[] = [];
     readonly calls: { token: string; inputs: any }[] = [];
+    /** Set by setMeshMocks while the monitor calls newResource. */
+    pendingOptions?: RequestOptions;
     private clock = 0;
     private readonly due: { at: number; finish: () => void }[] = [];
 
-    constructor(private readonly delay?: Delay) {}
+    constructor(
+        private readonly delay?: Delay,
+        private readonly world: MockWorld = {},
+    ) {}
 
     async newResource(args: pulumi.runtime.MockResourceArgs): Promise<{ id: string | undefined; state: Record<string, any> }> {
         const read = args.id !== undefined && args.id !== "";
-        const record: Recorded = { type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, custom: args.custom ?? true, id: read ? args.id : undefined, start: this.clock, end: this.clock };
+        const options = this.pendingOptions ?? { ignoreChanges: [], dependsOn: [], aliases: [] };
+        const record: Recorded = { type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, custom: args.custom ?? true, id: read ? args.id : undefined, ...options, start: this.clock, end: this.clock };
         this.resources.push(record);
         const minutes = this.delay?.({ type: args.type, name: args.name, read }) ?? 0;
         if (minutes > 0) {
@@ -72,11 +123,11 @@ export class MeshMocks implements pulumi.runtime.Mocks {
         this.calls.push({ token: args.token, inputs: args.inputs });
         switch (args.token) {
             case "aws:index/getAvailabilityZones:getAvailabilityZones":
-                return { names: ["zone-a", "zone-b", "zone-c", "zone-d", "zone-e", "zone-f"], zoneIds: [] };
-            case "aws:index/getCallerIdentity:getCallerIdentity":
-                return { accountId: "123456789012", arn: "arn:aws:sts::123456789012:assumed-role/platform-deployer/ci", userId: "AROA:ci" };
-            case "aws:iam/getSessionContext:getSessionContext":
-                return { arn: args.inputs.arn, issuerArn: "arn:aws:iam::123456789012:role/platform-deployer", issuerName: "platform-deployer" };
+                return { names: [...(this.world.zones ?? ["zone-a", "zone-b", "zone-c", "zone-d", "zone-e", "zone-f"])], zoneIds: [] };
+            case "aws:index/getCallerIdentity:getCallerIdentity": {
+                const arn = this.world.callerArn ?? DEFAULT_CALLER_ARN;
+                return { accountId: arn.split(":")[4], arn, userId: "AROA:ci" };
+            }
             case "aws:index/getPartition:getPartition":
                 return { partition: "aws", dnsSuffix: "amazonaws.com" };
             case "azure-native:authorization:getClientConfig":
@@ -153,6 +204,11 @@ function fakeOutputs(args: pulumi.runtime.MockResourceArgs): Record<string, any>
             return { name: i.resourceGroupName };
         case "azure-native:network:VirtualNetwork":
             return { name: i.virtualNetworkName };
+        // Documentation ranges (RFC 5737), one address per resource.
+        case "aws:ec2/eip:Eip":
+            return { publicIp: `198.51.100.${(hash(args.name) % 250) + 1}` };
+        case "azure-native:network:PublicIPAddress":
+            return { name: i.publicIpAddressName, ipAddress: `192.0.2.${(hash(args.name) % 250) + 1}` };
         case "kubernetes:core/v1:Secret":
             if (i.type !== "kubernetes.io/service-account-token") return {};
             // What the token controller fills in.

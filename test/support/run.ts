@@ -1,3 +1,4 @@
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -5,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Mesh } from "../../components/mesh";
 import { meshOutputs } from "../../components/outputs";
 import { MeshConfig } from "../../stacks/config";
-import { Delay, MeshMocks } from "./mocks";
+import { Delay, MeshMocks, MockWorld, setMeshMocks } from "./mocks";
 
 /** The value of an Output, once known. */
 export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
@@ -23,13 +24,28 @@ export interface MeshRun {
 }
 
 /** Runs the program under mocks until its whole graph is registered. */
-export async function runMesh(config: MeshConfig, options: { delay?: Delay; preview?: boolean } = {}): Promise<MeshRun> {
-    const mocks = new MeshMocks(options.delay);
-    await pulumi.runtime.setMocks(mocks, "mesh", "test", options.preview ?? false);
+export async function runMesh(config: MeshConfig, options: { delay?: Delay; preview?: boolean; world?: MockWorld } = {}): Promise<MeshRun> {
+    const mocks = new MeshMocks(options.delay, options.world);
+    await setMeshMocks(mocks, options.preview ?? false);
     const mesh = new Mesh("mesh", config);
     const outputs = meshOutputs(mesh);
     await mocks.settled();
     return { mocks, mesh, outputs };
+}
+
+/**
+ * Runs the program under mocks in a process of its own, for failures no test can await: an
+ * Output that throws inside a resource input fails that registration, and the SDK rethrows it as
+ * an unhandled rejection (runtime/resource.js registerResource), which fails a real run with the
+ * message and would fail any jest test running at the time.
+ */
+export function runMeshInChild(raw: Record<string, unknown>, options: { preview?: boolean; world?: MockWorld } = {}): { resources: string[]; errors: string[] } {
+    const out = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "child.ts")], {
+        cwd: path.join(__dirname, "..", ".."),
+        input: JSON.stringify({ raw, ...options }),
+        encoding: "utf8",
+    });
+    return JSON.parse(out);
 }
 
 /** A kubeconfig file with the given contexts, as an `existing` cluster would point at. */

@@ -1,5 +1,9 @@
 /** The topologies the issue names, as raw stack config. */
+import { DEPLOYER_ROLE_ARN } from "./mocks";
 import { writeKubeconfig } from "./run";
+
+/** EKS admins: the role the mock caller's session belongs to. */
+const adminPrincipalArns = [DEPLOYER_ROLE_ARN];
 
 /** Multi-primary, multi-network across aws, azure and an existing cluster. */
 export function multiPrimaryMultiNetwork(): Record<string, unknown> {
@@ -7,7 +11,7 @@ export function multiPrimaryMultiNetwork(): Record<string, unknown> {
     return {
         meshId: "prod-mesh",
         clusters: [
-            { name: "aws-east", provider: "aws", region: "us-east-1", network: "net-aws", aws: { vpcCidr: "10.10.0.0/16" } },
+            { name: "aws-east", provider: "aws", region: "us-east-1", network: "net-aws", aws: { vpcCidr: "10.10.0.0/16", adminPrincipalArns } },
             { name: "azure-west", provider: "azure", region: "westeurope", network: "net-azure", azure: { vnetCidr: "10.20.0.0/16" } },
             { name: "onprem", provider: "existing", network: "net-dc", existing: { kubeconfig } },
         ],
@@ -20,8 +24,8 @@ export function primaryRemoteSingleNetwork(): Record<string, unknown> {
         meshId: "edge",
         trustDomain: "edge.example.com",
         clusters: [
-            { name: "aws-main", provider: "aws", region: "us-east-1", network: "flat", aws: { vpcCidr: "10.0.0.0/16" } },
-            { name: "aws-satellite", provider: "aws", region: "us-east-2", network: "flat", role: "remote", primary: "aws-main", aws: { vpcCidr: "10.1.0.0/16" } },
+            { name: "aws-main", provider: "aws", region: "us-east-1", network: "flat", aws: { vpcCidr: "10.0.0.0/16", adminPrincipalArns } },
+            { name: "aws-satellite", provider: "aws", region: "us-east-2", network: "flat", role: "remote", primary: "aws-main", aws: { vpcCidr: "10.1.0.0/16", adminPrincipalArns } },
         ],
     };
 }
@@ -33,9 +37,9 @@ export function twoPrimariesAndRemote(): Record<string, unknown> {
         istio: { version: "1.30.3" },
         pki: { organization: "Example Corp", keyAlgorithm: "RSA" },
         clusters: [
-            { name: "aws-east", provider: "aws", region: "us-east-1", network: "net-east", aws: { vpcCidr: "10.10.0.0/16" } },
+            { name: "aws-east", provider: "aws", region: "us-east-1", network: "net-east", aws: { vpcCidr: "10.10.0.0/16", adminPrincipalArns } },
             { name: "azure-west", provider: "azure", region: "westeurope", network: "net-westeurope", azure: { vnetCidr: "10.20.0.0/16" } },
-            { name: "aws-west", provider: "aws", region: "us-west-2", network: "net-west", role: "remote", primary: "aws-east", aws: { vpcCidr: "10.30.0.0/16" } },
+            { name: "aws-west", provider: "aws", region: "us-west-2", network: "net-west", role: "remote", primary: "aws-east", aws: { vpcCidr: "10.30.0.0/16", adminPrincipalArns } },
         ],
     };
 }

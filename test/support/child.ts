@@ -1,0 +1,23 @@
+/**
+ * The program under mocks in a process of its own (see run.ts runMeshInChild): reads
+ * `{ raw, preview, world }` on stdin, prints the registered resources and the distinct errors
+ * that escaped as unhandled rejections, as JSON.
+ */
+import * as fs from "fs";
+import { parseMeshConfig } from "../../stacks/config";
+import { runMesh } from "./run";
+
+const errors = new Set<string>();
+process.on("unhandledRejection", (e) => errors.add(e instanceof Error ? e.message : String(e)));
+
+const { raw, preview, world } = JSON.parse(fs.readFileSync(0, "utf8"));
+runMesh(parseMeshConfig(raw), { preview, world }).then(
+    ({ mocks }) => {
+        process.stdout.write(JSON.stringify({ resources: mocks.resources.map((r) => `${r.type}::${r.name}`), errors: [...errors] }));
+        process.exit(0);
+    },
+    (e) => {
+        console.error(e);
+        process.exit(1);
+    },
+);
