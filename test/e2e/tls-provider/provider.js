@@ -9,7 +9,7 @@
  * passes against it would pass against production. Every rule below names the function of the
  * real provider (internal/provider/*.go) or of Go's crypto/x509 that it mirrors; certificates
  * and requests are built with @peculiar/x509 and signed with Node's crypto. Fidelity is pinned by
- * test/tls-provider.test.ts against oracle/real-provider.json, which oracle/oracle.sh records from
+ * test/tls-provider.test.ts against test/fixtures/tls-oracle/real-provider.json, which oracle/oracle.sh records from
  * the real provider (see test/e2e/README.md, "The tls provider stand-in").
  *
  * Known, deliberate difference: a certificate request whose signature does not verify is refused
@@ -32,32 +32,8 @@ function requireFromRepo(id) {
     return require(id);
 }
 
-/**
- * @peculiar/x509 uses tsyringe, which needs the Reflect metadata API (normally the
- * `reflect-metadata` package, which this repository does not install). tsyringe only calls
- * defineMetadata/getMetadata/getOwnMetadata; this is that much of the API.
- */
-function installReflectMetadata() {
-    if (typeof Reflect.getMetadata === "function") return;
-    const store = new WeakMap();
-    const table = (target, prop, create) => {
-        let byProp = store.get(target);
-        if (!byProp && create) store.set(target, (byProp = new Map()));
-        let byKey = byProp?.get(prop);
-        if (!byKey && create) byProp.set(prop, (byKey = new Map()));
-        return byKey;
-    };
-    Reflect.defineMetadata = (key, value, target, prop) => void table(target, prop, true).set(key, value);
-    Reflect.getOwnMetadata = (key, target, prop) => table(target, prop, false)?.get(key);
-    Reflect.getMetadata = (key, target, prop) => {
-        for (let t = target; t; t = Object.getPrototypeOf(t)) {
-            const m = table(t, prop, false);
-            if (m?.has(key)) return m.get(key);
-        }
-        return undefined;
-    };
-}
-installReflectMetadata();
+// @peculiar/x509 resolves its services through tsyringe, which needs the Reflect metadata API.
+requireFromRepo("reflect-metadata");
 const x509 = requireFromRepo("@peculiar/x509");
 x509.cryptoProvider.set(crypto.webcrypto);
 // Go signs with P-224 keys (the PrivateKey default curve); WebCrypto does not know the curve.
