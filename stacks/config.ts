@@ -138,7 +138,8 @@ const accessSchema = z.strictObject({
      * (secret). Off by default: whoever reads the stack would be cluster-admin everywhere.
      */
     adminKubeconfigOutputs: z.boolean().default(false),
-    teams: z.array(teamSchema).default([]),
+    // Each team is checked on its own (checkAccess), so one bad team hides no other problem.
+    teams: z.array(z.unknown()).default([]),
 });
 
 export type AwsSettings = Omit<z.infer<typeof awsSchema>, "zones" | "adminPrincipalArns"> & { zones: number; adminPrincipalArns: string[] };
@@ -221,7 +222,8 @@ export function parseMeshConfig(raw: Record<string, unknown>): MeshConfig {
     const istio = checkIstio(check(istioSchema, raw.istio ?? {}, "mesh:istio"), problems);
     const pki = checkPki(check(pkiSchema, raw.pki ?? {}, "mesh:pki"), meshId, problems);
     const clusters = checkClusters(raw.clusters, check, problems);
-    const access = checkAccess(check(accessSchema, raw.access ?? {}, "mesh:access"), clusters, problems);
+    // An unknown key in mesh:access is reported, and the teams are still checked.
+    const access = checkAccess(check(accessSchema, raw.access ?? {}, "mesh:access") ?? accessSchema.strip().safeParse(raw.access).data, clusters, check, problems);
 
     if (problems.length > 0) throw new ConfigError(problems);
     return { meshId: meshId!, trustDomain: trustDomain!, istio: istio!, pki: pki!, clusters: clusters!, access: access! };
@@ -242,13 +244,15 @@ function checkIstio(istio: z.infer<typeof istioSchema> | undefined, problems: st
 }
 
 /** Teams: unique names, known clusters, and no namespace that is the platform's or another team's. */
-function checkAccess(access: z.infer<typeof accessSchema> | undefined, clusters: ClusterConfig[] | undefined, problems: string[]): AccessConfig | undefined {
+function checkAccess(access: z.infer<typeof accessSchema> | undefined, clusters: ClusterConfig[] | undefined, check: Check, problems: string[]): AccessConfig | undefined {
     if (!access) return undefined;
     const names = (clusters ?? []).map((c) => c.name);
     const owner = new Map<string, string>(); // "<cluster>/<namespace>" → key of the team that has it
-    const teams = access.teams.map((team, i): TeamConfig => {
+    const parsed = access.teams.map((t, i) => check(teamSchema, t, `mesh:access.teams[${i}]`));
+    const teams = parsed.flatMap((team, i): TeamConfig[] => {
+        if (!team) return [];
         const k = `mesh:access.teams[${i}]`;
-        const earlier = access.teams.findIndex((t) => t.name === team.name);
+        const earlier = parsed.findIndex((t) => t?.name === team.name);
         if (earlier < i) problems.push(`${k}.name: "${team.name}" is already the name of mesh:access.teams[${earlier}]; team names must be unique`);
         for (const c of team.clusters ?? []) if (clusters && !names.includes(c)) problems.push(`${k}.clusters: "${c}" is not the name of a cluster in mesh:clusters`);
         const teamClusters = team.clusters ?? names;
@@ -260,7 +264,7 @@ function checkAccess(access: z.infer<typeof accessSchema> | undefined, clusters:
                 owner.set(`${c}/${ns}`, k);
             }
         });
-        return { ...team, clusters: teamClusters };
+        return [{ ...team, clusters: teamClusters }];
     });
     return { adminKubeconfigOutputs: access.adminKubeconfigOutputs, teams };
 }
