@@ -311,7 +311,7 @@ function checkClusters(raw: unknown, check: Check, problems: string[]): ClusterC
         if (c.role === "remote") {
             const target = c.primary === undefined ? undefined : byName.get(c.primary);
             if (c.primary === undefined) problems.push(`${k}.primary: required when role is remote: name the primary whose istiod serves this cluster`);
-            else if (!target) problems.push(`${k}.primary: "${c.primary}" is not the name of a cluster in mesh:clusters`);
+            else if (!target) problems.push(`${k}.primary: "${c.primary}" is not the name of a cluster in mesh:clusters; a primary that serves remotes cannot be removed before they are moved to another primary or removed`);
             else if (target.cluster.role !== "primary") problems.push(`${k}.primary: "${c.primary}" is a remote; a remote must be served by a primary`);
         }
         const settings = providerSettings(c, k, check, problems);

@@ -56,6 +56,8 @@ export interface MockWorld {
     readonly zones?: readonly string[];
     /** getCallerIdentity's ARN: who runs Pulumi. */
     readonly callerArn?: string;
+    /** How many times the intermediates have been issued: a renewal changes their PEM, nothing else. */
+    readonly intermediateIssue?: number;
 }
 
 /** Who runs Pulumi in the mock world: a CI session of this role, which the fixtures list as an EKS admin. */
@@ -116,7 +118,7 @@ export class MeshMocks implements pulumi.runtime.Mocks {
             await new Promise<void>((finish) => this.due.push({ at: this.clock + minutes, finish }));
             record.end = this.clock;
         }
-        return { id: read ? args.id : `${args.name}-id`, state: { ...args.inputs, ...fakeOutputs(args) } };
+        return { id: read ? args.id : `${args.name}-id`, state: { ...args.inputs, ...fakeOutputs(args, this.world) } };
     }
 
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
@@ -180,15 +182,18 @@ export class MeshMocks implements pulumi.runtime.Mocks {
     }
 }
 
-function fakeOutputs(args: pulumi.runtime.MockResourceArgs): Record<string, any> {
+function fakeOutputs(args: pulumi.runtime.MockResourceArgs, world: MockWorld): Record<string, any> {
     const i = args.inputs;
     const cluster = providerName(args.provider).replace(/^mesh-/, "").replace(/-k8s$/, "");
     switch (args.type) {
         case "tls:index/privateKey:PrivateKey":
             return { privateKeyPem: `-----BEGIN FAKE TEST KEY-----\n${args.name}\n-----END FAKE TEST KEY-----\n`, publicKeyPem: `PUBLIC(${args.name})` };
         case "tls:index/selfSignedCert:SelfSignedCert":
-        case "tls:index/locallySignedCert:LocallySignedCert":
             return { certPem: `-----BEGIN CERTIFICATE-----\n${args.name}\n-----END CERTIFICATE-----\n`, readyForRenewal: false };
+        case "tls:index/locallySignedCert:LocallySignedCert": {
+            const issue = world.intermediateIssue && world.intermediateIssue > 1 ? ` issue ${world.intermediateIssue}` : "";
+            return { certPem: `-----BEGIN CERTIFICATE-----\n${args.name}${issue}\n-----END CERTIFICATE-----\n`, readyForRenewal: false };
+        }
         case "tls:index/certRequest:CertRequest":
             return { certRequestPem: `CSR(${args.name})` };
         case "aws:eks/cluster:Cluster":
