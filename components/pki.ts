@@ -34,9 +34,12 @@ export class MeshPki extends pulumi.ComponentResource {
         super("mesh:pki:MeshPki", name, {}, opts);
         const { pki, meshId } = args;
         this.provider = new tls.Provider(`${name}-tls`, {}, { parent: this });
-        // Losing the root means re-issuing trust for the whole mesh, hence `protect`.
+        // Losing the root means re-issuing trust for the whole mesh, hence `protect`. And no `up`
+        // replaces it: istiod takes no new root without multi-root trust, so a changed input (an
+        // edited config, which stacks/root-guard.ts refuses, or a new version of this program, such
+        // as the path length below) leaves the deployed root as it is.
         const rootOpts = { parent: this, provider: this.provider, protect: pki.protectRoot };
-        this.rootKey = new tls.PrivateKey(`${name}-root-key`, keyArgs(pki), rootOpts);
+        this.rootKey = new tls.PrivateKey(`${name}-root-key`, keyArgs(pki), { ...rootOpts, ignoreChanges: ["algorithm", "ecdsaCurve", "rsaBits"] });
         this.rootCert = new tls.SelfSignedCert(
             `${name}-root-cert`,
             {
@@ -53,7 +56,7 @@ export class MeshPki extends pulumi.ComponentResource {
                 validityPeriodHours: pki.rootValidityDays * HOURS_PER_DAY,
                 allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
             },
-            rootOpts,
+            { ...rootOpts, ignoreChanges: ["privateKeyPem", "subject", "isCaCertificate", "maxPathLength", "validityPeriodHours", "allowedUses"] },
         );
         this.rootCertificatePem = this.rootCert.certPem;
         this.registerOutputs({ rootCertificatePem: this.rootCertificatePem });

@@ -1,21 +1,23 @@
 /** The program as `pulumi up` runs it: config read from the stack, validated before any resource. */
 import * as pulumi from "@pulumi/pulumi";
-import { MeshMocks } from "./support/mocks";
+import { MeshMocks, MockWorld } from "./support/mocks";
+import { issueRoot } from "./support/pki";
 import { multiPrimaryMultiNetwork } from "./support/topologies";
 
 function stackConfig(raw: Record<string, unknown>): Record<string, string> {
     return Object.fromEntries(Object.entries(raw).map(([k, v]) => [`mesh:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
 }
 
-async function importProgram(raw: Record<string, unknown>) {
-    const mocks = new MeshMocks();
-    await pulumi.runtime.setMocks(mocks, "mesh", "test", false);
+async function importProgram(raw: Record<string, unknown>, world?: MockWorld) {
+    const mocks = new MeshMocks(undefined, world);
+    await pulumi.runtime.setMocks(mocks, "mesh", "test", false, "organization");
     pulumi.runtime.setAllConfig(stackConfig(raw));
     let program: any;
     let error: unknown;
     await jest.isolateModulesAsync(async () => {
         try {
-            program = await import("../index");
+            const main = (await import("../index")).default as unknown as () => Promise<unknown>;
+            program = await main();
         } catch (e) {
             error = e;
         }
@@ -38,4 +40,17 @@ test("bad config fails with every problem and creates nothing", async () => {
     expect((error as Error).constructor.name).toBe("RunError");
     for (const key of [/mesh:meshId: must be a DNS-1123 label/, /mesh:pkii: unknown key/, /mesh:clusters\[0\]\.provider: must be one of/]) expect((error as Error).message).toMatch(key);
     expect(mocks.resources).toEqual([]);
+});
+
+test("a config that would replace the deployed root fails before any resource, naming the keys", async () => {
+    const raw = multiPrimaryMultiNetwork();
+    const deployed = { rootCertificatePem: await issueRoot(raw) };
+    expect((await importProgram(raw, { deployedOutputs: deployed })).error).toBeUndefined();
+    const { mocks, error } = await importProgram({ ...raw, pki: { organization: "Renamed Corp", rootValidityDays: 1000 } }, { deployedOutputs: deployed });
+    expect((error as Error).constructor.name).toBe("RunError");
+    expect((error as Error).message).toMatch(/2 problems/);
+    expect((error as Error).message).toMatch(/mesh:pki\.organization: "Renamed Corp" would replace the running mesh's root CA, issued with "prod-mesh"/);
+    expect((error as Error).message).toMatch(/mesh:pki\.rootValidityDays: 1000 would replace/);
+    // Only the read of the stack's own last outputs happened.
+    expect(mocks.resources.map((r) => r.type)).toEqual(["pulumi:pulumi:StackReference"]);
 });

@@ -58,6 +58,8 @@ export interface MockWorld {
     readonly callerArn?: string;
     /** How many times the intermediates have been issued: a renewal changes their PEM, nothing else. */
     readonly intermediateIssue?: number;
+    /** The outputs of the stack's last deployment, as a StackReference to itself reads them (none: a new stack). */
+    readonly deployedOutputs?: Record<string, unknown>;
 }
 
 /** Who runs Pulumi in the mock world: a CI session of this role, which the fixtures list as an EKS admin. */
@@ -186,6 +188,8 @@ function fakeOutputs(args: pulumi.runtime.MockResourceArgs, world: MockWorld): R
     const i = args.inputs;
     const cluster = providerName(args.provider).replace(/^mesh-/, "").replace(/-k8s$/, "");
     switch (args.type) {
+        case "pulumi:pulumi:StackReference":
+            return { outputs: world.deployedOutputs ?? {}, secretOutputNames: [] };
         case "tls:index/privateKey:PrivateKey":
             return { privateKeyPem: `-----BEGIN FAKE TEST KEY-----\n${args.name}\n-----END FAKE TEST KEY-----\n`, publicKeyPem: `PUBLIC(${args.name})` };
         case "tls:index/selfSignedCert:SelfSignedCert":
