@@ -81,7 +81,10 @@ export class IntermediateCa extends pulumi.ComponentResource {
     constructor(name: string, args: IntermediateCaArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mesh:pki:IntermediateCa", name, {}, opts);
         const { cluster, pki } = args;
-        const key = new tls.PrivateKey(`${name}-key`, keyArgs(pki), { parent: this });
+        // A new generation replaces the key, and with it the request and the certificate. Unset at the
+        // first generation, so stacks made before the option exist re-issue nothing.
+        const generation = pki.intermediateGeneration > 1 ? pki.intermediateGeneration : undefined;
+        const key = new tls.PrivateKey(`${name}-key`, keyArgs(pki), { parent: this, replacementTrigger: generation });
         const csr = new tls.CertRequest(
             `${name}-csr`,
             {

@@ -114,6 +114,11 @@ const pkiSchema = z.strictObject({
     rootValidityDays: positiveInt.default(3650),
     intermediateValidityDays: positiveInt.default(730),
     protectRoot: z.boolean().default(true),
+    /**
+     * Bump to re-issue every intermediate CA now, key included (a suspected key leak, a policy
+     * change); otherwise they renew themselves in the last third of their life.
+     */
+    intermediateGeneration: positiveInt.default(1),
 });
 
 /** Kubernetes' built-in roles a team can be given in its namespaces. */

@@ -84,4 +84,18 @@ describe("intermediate CA renewal", () => {
         expect(providers.map((p) => p.name).sort()).toEqual(["mesh-aws-east-k8s", "mesh-aws-west-k8s", "mesh-azure-west-k8s"]);
         for (const p of providers) expect([p.name, p.inputs.enableSecretMutable]).toEqual([p.name, "true"]);
     });
+
+    test("re-issuing on demand: mesh:pki.intermediateGeneration replaces every intermediate's key (so request and certificate), never the root", async () => {
+        const first = (await runMesh(parseMeshConfig(base()))).mocks;
+        for (const r of first.resources.filter((x) => x.name.startsWith("mesh-pki-"))) expect([r.name, r.replacementTrigger]).toEqual([r.name, undefined]);
+        const second = (await runMesh(parseMeshConfig({ ...base(), pki: { ...(base().pki as object), intermediateGeneration: 2 } }))).mocks;
+        const triggered = second.resources.filter((x) => x.replacementTrigger !== undefined);
+        expect(triggered.map((r) => [r.name, r.replacementTrigger])).toEqual([
+            ["mesh-pki-aws-east-key", 2],
+            ["mesh-pki-azure-west-key", 2],
+        ]);
+        const csr = second.named("mesh-pki-aws-east-csr");
+        expect(csr.dependsOn).toContain("mesh-pki-aws-east-key");
+    });
 });
+

@@ -20,6 +20,8 @@ export interface Recorded {
     readonly dependsOn: readonly string[];
     /** Old names this resource answers to (`aliases`). */
     readonly aliases: readonly string[];
+    /** The `replacementTrigger` option's value, if any. */
+    readonly replacementTrigger?: unknown;
     /** Simulated clock (minutes) when the engine would have started and finished the step. */
     readonly start: number;
     end: number;
@@ -66,7 +68,7 @@ export interface MockWorld {
 export const DEPLOYER_ROLE_ARN = "arn:aws:iam::123456789012:role/platform-deployer";
 export const DEFAULT_CALLER_ARN = "arn:aws:sts::123456789012:assumed-role/platform-deployer/ci";
 
-type RequestOptions = Pick<Recorded, "ignoreChanges" | "dependsOn" | "aliases">;
+type RequestOptions = Pick<Recorded, "ignoreChanges" | "dependsOn" | "aliases" | "replacementTrigger">;
 const nameOfUrn = (urn: string) => urn.split("::").pop()!;
 
 /**
@@ -83,6 +85,7 @@ export async function setMeshMocks(mocks: MeshMocks, preview: boolean): Promise<
             ignoreChanges: req.getIgnorechangesList(),
             dependsOn: req.getDependenciesList().map(nameOfUrn),
             aliases: req.getAliasesList().map((a: any) => a.getSpec()?.getName() || nameOfUrn(a.getUrn())),
+            replacementTrigger: req.getReplacementTrigger()?.toJavaScript(),
         };
         try {
             return register(req, callback);
