@@ -1,5 +1,6 @@
 /** The program as `pulumi up` runs it: config read from the stack, validated before any resource. */
 import * as pulumi from "@pulumi/pulumi";
+import { MESH_OUTPUT_NAMES } from "../lib";
 import { MeshMocks } from "./support/mocks";
 import { multiPrimaryMultiNetwork } from "./support/topologies";
 
@@ -28,6 +29,8 @@ test("exports the output contract", async () => {
     const { program, error, mocks } = await importProgram(multiPrimaryMultiNetwork());
     expect(error).toBeUndefined();
     expect(Object.keys(program).sort()).toEqual(["clusters", "istio", "meshId", "networks", "rootCertificatePem", "teams", "trustDomain"]);
+    // The names application teams read through lib/ (test/contract.test.ts pins their contents).
+    expect(Object.keys(program).sort()).toEqual([...MESH_OUTPUT_NAMES].sort());
     expect(program.meshId).toBe("prod-mesh");
     expect(Object.keys(program.clusters)).toEqual(["aws-east", "azure-west", "onprem"]);
     expect(mocks.resources.length).toBeGreaterThan(50);

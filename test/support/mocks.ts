@@ -56,6 +56,15 @@ export interface MockWorld {
     readonly zones?: readonly string[];
     /** getCallerIdentity's ARN: who runs Pulumi. */
     readonly callerArn?: string;
+    /** Stacks a StackReference may read, by name; reading any other fails. */
+    readonly stacks?: Readonly<Record<string, StackState>>;
+}
+
+/** A stack's outputs as the engine hands them to a StackReference. */
+export interface StackState {
+    readonly outputs: Record<string, unknown>;
+    /** Outputs holding a secret anywhere: the engine passes them as secrets. */
+    readonly secretOutputNames: readonly string[];
 }
 
 /** Who runs Pulumi in the mock world: a CI session of this role, which the fixtures list as an EKS admin. */
@@ -70,8 +79,8 @@ const nameOfUrn = (urn: string) => urn.split("::").pop()!;
  * mock monitor (runtime/mocks.js MockMonitor.registerResource) reads from the request but does not
  * pass on. It calls newResource synchronously, so the options are handed over just before.
  */
-export async function setMeshMocks(mocks: MeshMocks, preview: boolean): Promise<void> {
-    await pulumi.runtime.setMocks(mocks, "mesh", "test", preview);
+export async function setMeshMocks(mocks: MeshMocks, preview: boolean, project = "mesh"): Promise<void> {
+    await pulumi.runtime.setMocks(mocks, project, "test", preview);
     const monitor = settings.getMonitor() as any;
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: unknown) => {
@@ -116,7 +125,16 @@ export class MeshMocks implements pulumi.runtime.Mocks {
             await new Promise<void>((finish) => this.due.push({ at: this.clock + minutes, finish }));
             record.end = this.clock;
         }
+        if (args.type === "pulumi:pulumi:StackReference") return { id: args.id, state: { ...args.inputs, ...this.stackState(args.inputs.name) } };
         return { id: read ? args.id : `${args.name}-id`, state: { ...args.inputs, ...fakeOutputs(args) } };
+    }
+
+    /** What the engine reads of another stack: its outputs, the secret ones as secrets. */
+    private stackState(name: string): StackState {
+        const stack = this.world.stacks?.[name];
+        if (!stack) throw new Error(`unexpected StackReference to ${name}`);
+        const outputs = Object.fromEntries(Object.entries(stack.outputs).map(([k, v]) => [k, stack.secretOutputNames.includes(k) ? { [SIG_KEY]: SECRET_SIG, value: v } : v]));
+        return { outputs, secretOutputNames: [...stack.secretOutputNames] };
     }
 
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
