@@ -1,6 +1,7 @@
 /** The program as `pulumi up` runs it: config read from the stack, validated before any resource. */
 import * as pulumi from "@pulumi/pulumi";
-import { MeshMocks, MockWorld } from "./support/mocks";
+import { MESH_OUTPUT_NAMES } from "../lib";
+import { MeshMocks, MockWorld, OWN_STACK } from "./support/mocks";
 import { issueRoot } from "./support/pki";
 import { multiPrimaryMultiNetwork } from "./support/topologies";
 
@@ -30,6 +31,8 @@ test("exports the output contract", async () => {
     const { program, error, mocks } = await importProgram(multiPrimaryMultiNetwork());
     expect(error).toBeUndefined();
     expect(Object.keys(program).sort()).toEqual(["clusters", "istio", "meshId", "networks", "rootCertificatePem", "teams", "trustDomain"]);
+    // The names application teams read through lib/ (test/contract.test.ts pins their contents).
+    expect(Object.keys(program).sort()).toEqual([...MESH_OUTPUT_NAMES].sort());
     expect(program.meshId).toBe("prod-mesh");
     expect(Object.keys(program.clusters)).toEqual(["aws-east", "azure-west", "onprem"]);
     expect(mocks.resources.length).toBeGreaterThan(50);
@@ -44,9 +47,9 @@ test("bad config fails with every problem and creates nothing", async () => {
 
 test("a config that would replace the deployed root fails before any resource, naming the keys", async () => {
     const raw = multiPrimaryMultiNetwork();
-    const deployed = { rootCertificatePem: await issueRoot(raw) };
-    expect((await importProgram(raw, { deployedOutputs: deployed })).error).toBeUndefined();
-    const { mocks, error } = await importProgram({ ...raw, pki: { organization: "Renamed Corp", rootValidityDays: 1000 } }, { deployedOutputs: deployed });
+    const deployed = { stacks: { [OWN_STACK]: { outputs: { rootCertificatePem: await issueRoot(raw) }, secretOutputNames: [] } } };
+    expect((await importProgram(raw, deployed)).error).toBeUndefined();
+    const { mocks, error } = await importProgram({ ...raw, pki: { organization: "Renamed Corp", rootValidityDays: 1000 } }, deployed);
     expect((error as Error).constructor.name).toBe("RunError");
     expect((error as Error).message).toMatch(/2 problems/);
     expect((error as Error).message).toMatch(/mesh:pki\.organization: "Renamed Corp" would replace the running mesh's root CA, issued with "prod-mesh"/);

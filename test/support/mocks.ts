@@ -60,8 +60,21 @@ export interface MockWorld {
     readonly callerArn?: string;
     /** How many times the intermediates have been issued: a renewal changes their PEM, nothing else. */
     readonly intermediateIssue?: number;
-    /** The outputs of the stack's last deployment, as a StackReference to itself reads them (none: a new stack). */
-    readonly deployedOutputs?: Record<string, unknown>;
+    /**
+     * Stacks a StackReference may read, by name; reading any other fails, but for the program's own
+     * stack (the mesh reads its last outputs), which is new, without outputs, unless given here.
+     */
+    readonly stacks?: Readonly<Record<string, StackState>>;
+}
+
+/** The stack the mocks run as (setMeshMocks), as a StackReference names it. */
+export const OWN_STACK = "organization/mesh/test";
+
+/** A stack's outputs as the engine hands them to a StackReference. */
+export interface StackState {
+    readonly outputs: Record<string, unknown>;
+    /** Outputs holding a secret anywhere: the engine passes them as secrets. */
+    readonly secretOutputNames: readonly string[];
 }
 
 /** Who runs Pulumi in the mock world: a CI session of this role, which the fixtures list as an EKS admin. */
@@ -76,8 +89,8 @@ const nameOfUrn = (urn: string) => urn.split("::").pop()!;
  * mock monitor (runtime/mocks.js MockMonitor.registerResource) reads from the request but does not
  * pass on. It calls newResource synchronously, so the options are handed over just before.
  */
-export async function setMeshMocks(mocks: MeshMocks, preview: boolean): Promise<void> {
-    await pulumi.runtime.setMocks(mocks, "mesh", "test", preview);
+export async function setMeshMocks(mocks: MeshMocks, preview: boolean, project = "mesh"): Promise<void> {
+    await pulumi.runtime.setMocks(mocks, project, "test", preview, "organization");
     const monitor = settings.getMonitor() as any;
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: unknown) => {
@@ -123,7 +136,16 @@ export class MeshMocks implements pulumi.runtime.Mocks {
             await new Promise<void>((finish) => this.due.push({ at: this.clock + minutes, finish }));
             record.end = this.clock;
         }
+        if (args.type === "pulumi:pulumi:StackReference") return { id: args.id, state: { ...args.inputs, ...this.stackState(args.inputs.name) } };
         return { id: read ? args.id : `${args.name}-id`, state: { ...args.inputs, ...fakeOutputs(args, this.world) } };
+    }
+
+    /** What the engine reads of another stack: its outputs, the secret ones as secrets. */
+    private stackState(name: string): StackState {
+        const stack = this.world.stacks?.[name] ?? (name === OWN_STACK ? { outputs: {}, secretOutputNames: [] } : undefined);
+        if (!stack) throw new Error(`unexpected StackReference to ${name}`);
+        const outputs = Object.fromEntries(Object.entries(stack.outputs).map(([k, v]) => [k, stack.secretOutputNames.includes(k) ? { [SIG_KEY]: SECRET_SIG, value: v } : v]));
+        return { outputs, secretOutputNames: [...stack.secretOutputNames] };
     }
 
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
@@ -191,8 +213,6 @@ function fakeOutputs(args: pulumi.runtime.MockResourceArgs, world: MockWorld): R
     const i = args.inputs;
     const cluster = providerName(args.provider).replace(/^mesh-/, "").replace(/-k8s$/, "");
     switch (args.type) {
-        case "pulumi:pulumi:StackReference":
-            return { outputs: world.deployedOutputs ?? {}, secretOutputNames: [] };
         case "tls:index/privateKey:PrivateKey":
             return { privateKeyPem: `-----BEGIN FAKE TEST KEY-----\n${args.name}\n-----END FAKE TEST KEY-----\n`, publicKeyPem: `PUBLIC(${args.name})` };
         case "tls:index/selfSignedCert:SelfSignedCert":
