@@ -137,6 +137,14 @@ const teamSchema = z.strictObject({
     role: z.enum(TEAM_ROLES, { message: `must be one of ${TEAM_ROLES.join(", ")}` }).default("edit"),
 });
 
+const remoteSecretsSchema = z.strictObject({
+    /**
+     * Bump to rotate every cluster's reader token with an overlap: a new token Secret, every remote
+     * secret switched to it in place, then the old token deleted, so no istiod loses a cluster.
+     */
+    tokenGeneration: positiveInt.default(1),
+});
+
 const accessSchema = z.strictObject({
     /**
      * Export each cluster's admin kubeconfig as the output `clusters.<name>.adminKubeconfig`
@@ -193,6 +201,7 @@ export interface MeshConfig {
     readonly pki: PkiConfig;
     readonly clusters: readonly ClusterConfig[];
     readonly access: AccessConfig;
+    readonly remoteSecrets: z.infer<typeof remoteSecretsSchema>;
 }
 
 /** Every problem found in the configuration, each naming its key. */
@@ -203,7 +212,7 @@ export class ConfigError extends Error {
     }
 }
 
-const KNOWN_KEYS = ["meshId", "trustDomain", "istio", "pki", "clusters", "access"];
+const KNOWN_KEYS = ["meshId", "trustDomain", "istio", "pki", "clusters", "access", "remoteSecrets"];
 
 /**
  * Validates the raw `mesh:*` configuration (key without namespace → value, values already
@@ -230,8 +239,10 @@ export function parseMeshConfig(raw: Record<string, unknown>): MeshConfig {
     // An unknown key in mesh:access is reported, and the teams are still checked.
     const access = checkAccess(check(accessSchema, raw.access ?? {}, "mesh:access") ?? accessSchema.strip().safeParse(raw.access).data, clusters, check, problems);
 
+    const remoteSecrets = check(remoteSecretsSchema, raw.remoteSecrets ?? {}, "mesh:remoteSecrets");
+
     if (problems.length > 0) throw new ConfigError(problems);
-    return { meshId: meshId!, trustDomain: trustDomain!, istio: istio!, pki: pki!, clusters: clusters!, access: access! };
+    return { meshId: meshId!, trustDomain: trustDomain!, istio: istio!, pki: pki!, clusters: clusters!, access: access!, remoteSecrets: remoteSecrets! };
 }
 
 type Check = <T extends z.ZodType>(schema: T, value: unknown, key: string) => z.infer<T> | undefined;

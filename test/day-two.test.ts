@@ -99,3 +99,26 @@ describe("intermediate CA renewal", () => {
     });
 });
 
+describe("reader token rotation", () => {
+    test("a new generation adds a token per cluster, switches every remote secret to it in place, and drops the old token", async () => {
+        const d = await graphDiff(parseMeshConfig(base()), parseMeshConfig({ ...base(), remoteSecrets: { tokenGeneration: 2 } }));
+        const clusters = ["aws-east", "aws-west", "azure-west"];
+        expect(d.created).toEqual(clusters.map((c) => `mesh-${c}-istio-reader-token-2`));
+        expect(d.deleted).toEqual(clusters.map((c) => `mesh-${c}-istio-reader-token`));
+        expect(d.changed).toEqual({
+            "mesh-aws-east-istio-remote-aws-west": ["data"],
+            "mesh-aws-east-istio-remote-azure-west": ["data"],
+            "mesh-azure-west-istio-remote-aws-east": ["data"],
+            "mesh-azure-west-istio-remote-aws-west": ["data"],
+        });
+    });
+
+    test("the new token Secret is istioctl's name with the generation", async () => {
+        const { mocks } = await runMesh(parseMeshConfig({ ...base(), remoteSecrets: { tokenGeneration: 3 } }));
+        expect(mocks.named("mesh-aws-west-istio-reader-token-3").inputs.metadata).toMatchObject({
+            name: "istio-reader-service-account-istio-remote-secret-token-3",
+            annotations: { "kubernetes.io/service-account.name": "istio-reader-service-account" },
+        });
+    });
+});
+

@@ -10,7 +10,7 @@ import { ClusterHandle } from "../clusters/handle";
 import { CaBundle } from "../pki";
 import { loadBalancerAddress } from "./gateway";
 import { crossNetworkGatewaySpec, eastWestService, istiodGatewaySpec, istiodVirtualServiceSpec, peerAuthenticationSpec } from "./manifests";
-import { CACERTS, CONTROL_PLANE_CLUSTERS_ANNOTATION, ISTIO_NAMESPACE, NETWORK_LABEL, READER_SERVICE_ACCOUNT, READER_TOKEN_SECRET, RELEASES } from "./names";
+import { CACERTS, CONTROL_PLANE_CLUSTERS_ANNOTATION, ISTIO_NAMESPACE, NETWORK_LABEL, READER_SERVICE_ACCOUNT, readerTokenSecret, RELEASES } from "./names";
 import { istioRelease } from "./release";
 import { baseValues, istiodValues, MeshIdentity } from "./values";
 
@@ -20,6 +20,8 @@ export interface ControlPlaneArgs {
     readonly cluster: ClusterHandle;
     /** The cluster's intermediate CA; primaries only. */
     readonly ca?: CaBundle;
+    /** The reader token's generation (mesh:remoteSecrets.tokenGeneration). */
+    readonly readerTokenGeneration: number;
     /** Remotes only: the primary whose istiod serves them, and the mesh root its certificates chain to. */
     readonly primary?: { readonly address: pulumi.Output<string | undefined>; readonly rootCertificatePem: pulumi.Input<string> };
 }
@@ -108,10 +110,13 @@ export class IstioControlPlane extends pulumi.ComponentResource {
         // The token is only useful once the reader may read: its ServiceAccount comes from `base`,
         // but its ClusterRole and binding from the istiod chart (remote profile on remotes;
         // templates/reader-clusterrole*.yaml). Remote secrets carry this token, so they wait too.
+        // A new generation is a new Secret: the remote secrets switch to it in place, and the
+        // engine deletes the old one last, once nothing uses it, so no istiod loses the cluster.
+        const generation = args.readerTokenGeneration;
         this.readerToken = new k8s.core.v1.Secret(
-            `${name}-reader-token`,
+            generation > 1 ? `${name}-reader-token-${generation}` : `${name}-reader-token`,
             {
-                metadata: { name: READER_TOKEN_SECRET, namespace, annotations: { "kubernetes.io/service-account.name": READER_SERVICE_ACCOUNT } },
+                metadata: { name: readerTokenSecret(generation), namespace, annotations: { "kubernetes.io/service-account.name": READER_SERVICE_ACCOUNT } },
                 type: "kubernetes.io/service-account-token",
             },
             { ...o, dependsOn: [this.base, this.istiod] },

@@ -244,7 +244,8 @@ function fakeOutputs(args: pulumi.runtime.MockResourceArgs, world: MockWorld): R
         case "kubernetes:core/v1:Secret":
             if (i.type !== "kubernetes.io/service-account-token") return {};
             // What the token controller fills in.
-            return { data: { token: b64(`token-of-${cluster}`), "ca.crt": b64(`ca-of-${cluster}`), namespace: b64("istio-system") } };
+            // A rotated token (its Secret's name ends in the generation) is another token.
+            return { data: { token: b64(`token-of-${cluster}${/-\d+$/.exec(i.metadata?.name ?? "")?.[0] ?? ""}`), "ca.crt": b64(`ca-of-${cluster}`), namespace: b64("istio-system") } };
         case "kubernetes:helm.sh/v3:Release":
             return { status: { name: i.name, namespace: i.namespace, status: "deployed", revision: 1, version: i.version ?? "local", chart: i.chart } };
         case "kubernetes:core/v1:Service": {
