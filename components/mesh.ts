@@ -41,7 +41,7 @@ export class Mesh extends pulumi.ComponentResource {
                 ? new EastWestGateway(`${name}-${p.cluster.name}-eastwest`, { mesh, plan: p, cluster: handles.get(p.cluster.name)!, namespace: cp.namespace.metadata.name, after }, o)
                 : undefined;
 
-        // Primaries first: a remote's istiod needs its primary's gateway address.
+        // Primaries first: a remote's istiod needs its primary's load-balancer address and istiod.
         for (const p of plan.clusters.filter((c) => c.isPrimary)) {
             const handle = handles.get(p.cluster.name)!;
             const ca = this.pki.intermediate(p.cluster.name).bundle;
@@ -50,7 +50,8 @@ export class Mesh extends pulumi.ComponentResource {
         }
         for (const p of plan.clusters.filter((c) => !c.isPrimary)) {
             const handle = handles.get(p.cluster.name)!;
-            const primary = { address: clusters.get(p.controlPlane)!.controlPlane.gatewayAddress!, rootCertificatePem: this.pki.rootCertificatePem };
+            const served = clusters.get(p.controlPlane)!.controlPlane;
+            const primary = { address: served.gatewayAddress!, rootCertificatePem: this.pki.rootCertificatePem, serving: [served.istiod, ...served.istiodExposure] };
             const controlPlane = new IstioControlPlane(`${name}-${p.cluster.name}-istio`, { mesh, plan: p, cluster: handle, primary, readerTokenGeneration }, o);
             clusters.set(p.cluster.name, { plan: p, handle, controlPlane });
         }

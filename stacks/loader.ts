@@ -1,15 +1,14 @@
 /**
  * Reads the `mesh:*` keys of the running stack, hands them to parseMeshConfig, and checks them
- * against what the stack's last deployment issued (stacks/root-guard.ts), before any resource.
+ * against what the stack's last deployment exported (stacks/deployed.ts), before any resource.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE, ConfigError, MeshConfig, parseMeshConfig } from "./config";
-import { rootReplacingEdits } from "./root-guard";
+import { DeployedMesh, deployedProblems } from "./deployed";
 
 export async function loadMeshConfig(): Promise<MeshConfig> {
     const config = parseMeshConfig(rawConfig());
-    const root = await deployedRootCertificate();
-    const problems = root ? rootReplacingEdits(config, root) : [];
+    const problems = deployedProblems(config, await deployedMesh());
     if (problems.length > 0) throw new ConfigError(problems);
     return config;
 }
@@ -24,12 +23,14 @@ function rawConfig(): Record<string, unknown> {
     return raw;
 }
 
-/** The root certificate this stack's last deployment exported (none before the first): the stack reads itself. */
-async function deployedRootCertificate(): Promise<string | undefined> {
+/** What this stack's last deployment exported (nothing before the first): the stack reads itself. */
+async function deployedMesh(): Promise<DeployedMesh> {
     const self = new pulumi.StackReference("deployed", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
-    const details = await self.getOutputDetails("rootCertificatePem");
-    const pem = details.value ?? details.secretValue;
-    return typeof pem === "string" && pem.includes("BEGIN CERTIFICATE") ? pem : undefined;
+    const read = async (name: string) => {
+        const details = await self.getOutputDetails(name);
+        return details.value ?? details.secretValue;
+    };
+    return { rootCertificatePem: await read("rootCertificatePem"), clusters: await read("clusters") };
 }
 
 /** Structured config values arrive JSON-encoded; scalars stay strings (a meshId "123" is a name). */

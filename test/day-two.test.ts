@@ -3,6 +3,7 @@
  * outside the expected sets fails, so a refactor that starts touching unrelated clusters shows here.
  */
 import { ConfigError, parseMeshConfig } from "../stacks/config";
+import { deployedProblems } from "../stacks/deployed";
 import { graphDiff } from "./support/diff";
 import { runMesh, writeKubeconfig } from "./support/run";
 import { twoPrimariesAndRemote } from "./support/topologies";
@@ -119,6 +120,60 @@ describe("reader token rotation", () => {
             name: "istio-reader-service-account-istio-remote-secret-token-3",
             annotations: { "kubernetes.io/service-account.name": "istio-reader-service-account" },
         });
+    });
+});
+
+describe("moving a remote and promoting one", () => {
+    const moved = () => base().clusters.map((c) => (c.name === "aws-west" ? { ...c, primary: "azure-west" } : c));
+
+    test("moving a remote to another primary switches its control plane in place: its webhooks, its annotation, and which primary serves remotes", async () => {
+        const d = await graphDiff(parseMeshConfig(base()), withClusters(base(), moved()));
+        expect(d.created).toEqual(["mesh-azure-west-istio-istiod-gateway", "mesh-azure-west-istio-istiod-vs"]);
+        expect(d.deleted).toEqual(["mesh-aws-east-istio-istiod-gateway", "mesh-aws-east-istio-istiod-vs"]);
+        expect(d.changed).toEqual({
+            "mesh-aws-east-istio-istiod": ["values"],
+            "mesh-azure-west-istio-istiod": ["values"],
+            "mesh-aws-west-istio-base": ["values"],
+            "mesh-aws-west-istio-istiod": ["values"],
+            "mesh-aws-west-istio-namespace": ["metadata"],
+        });
+    });
+
+    test("...and the moved remote's webhooks wait until the new primary serves remotes", async () => {
+        const { mocks } = await runMesh(withClusters(base(), moved()));
+        expect(mocks.named("mesh-aws-west-istio-istiod").dependsOn).toEqual(
+            expect.arrayContaining(["mesh-azure-west-istio-istiod", "mesh-azure-west-istio-istiod-gateway", "mesh-azure-west-istio-istiod-vs"]),
+        );
+    });
+
+    test("promoting a remote gives it an intermediate, cacerts and istiod, and remote secrets for every other cluster", async () => {
+        const promoted = base().clusters.map((c) => (c.name === "aws-west" ? { ...c, role: "primary", primary: undefined } : c));
+        const d = await graphDiff(parseMeshConfig(base()), withClusters(base(), promoted));
+        expect(d.created).toEqual([
+            "mesh-aws-west-istio-cacerts",
+            "mesh-aws-west-istio-cross-network-gateway",
+            "mesh-aws-west-istio-mtls",
+            "mesh-aws-west-istio-remote-aws-east",
+            "mesh-aws-west-istio-remote-azure-west",
+            "mesh-pki-aws-west-cert",
+            "mesh-pki-aws-west-csr",
+            "mesh-pki-aws-west-key",
+        ]);
+        expect(d.deleted).toEqual(["mesh-aws-east-istio-istiod-gateway", "mesh-aws-east-istio-istiod-vs"]);
+        expect(d.changed).toEqual({
+            "mesh-aws-east-istio-istiod": ["values"],
+            "mesh-aws-west-istio-base": ["values"],
+            "mesh-aws-west-istio-istiod": ["values"],
+            "mesh-aws-west-istio-namespace": ["metadata"],
+        });
+    });
+
+    test("a running primary cannot be demoted to a remote in place; the message says how", () => {
+        const config = withClusters(base(), base().clusters.map((c) => (c.name === "azure-west" ? { ...c, role: "remote", primary: "aws-east" } : c)));
+        expect(deployedProblems(config, { clusters: { "aws-east": { role: "primary" }, "azure-west": { role: "primary" }, "aws-west": { role: "remote" } } })).toEqual([
+            'mesh:clusters[1].role: "azure-west" runs as a primary; a primary cannot become a remote in place: remove it (mesh:clusters), `pulumi up`, then add it back as a remote',
+        ]);
+        expect(deployedProblems(parseMeshConfig(base()), { clusters: { "azure-west": { role: "primary" } } })).toEqual([]);
     });
 });
 

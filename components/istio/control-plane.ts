@@ -23,7 +23,12 @@ export interface ControlPlaneArgs {
     /** The reader token's generation (mesh:remoteSecrets.tokenGeneration). */
     readonly readerTokenGeneration: number;
     /** Remotes only: the primary whose istiod serves them, and the mesh root its certificates chain to. */
-    readonly primary?: { readonly address: pulumi.Output<string | undefined>; readonly rootCertificatePem: pulumi.Input<string> };
+    readonly primary?: {
+        readonly address: pulumi.Output<string | undefined>;
+        readonly rootCertificatePem: pulumi.Input<string>;
+        /** Its istiod and the objects that expose it: the remote's webhooks must not point at it before it answers. */
+        readonly serving: pulumi.Resource[];
+    };
 }
 
 export class IstioControlPlane extends pulumi.ComponentResource {
@@ -89,7 +94,10 @@ export class IstioControlPlane extends pulumi.ComponentResource {
                 namespace,
                 values: pulumi.all([primary, plan.exposeIstiod ? this.gatewayAddress : undefined]).apply(([p, gatewayAddress]) => istiodValues(mesh, plan, { primary: p, gatewayAddress })),
             },
-            { ...o, dependsOn: cacerts ? [this.base, cacerts] : [this.base] },
+            // A remote's webhooks (failurePolicy Fail) call its primary's istiod: pointing them there
+            // before it serves remotes, at creation or when a remote moves to another primary, would
+            // refuse the remote's injected pods meanwhile.
+            { ...o, dependsOn: [this.base, ...(cacerts ? [cacerts] : []), ...(args.primary?.serving ?? [])] },
         );
 
         // Istio's custom resources need their CRDs (from `base`) and the istiod that validates them:
