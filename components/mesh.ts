@@ -45,13 +45,13 @@ export class Mesh extends pulumi.ComponentResource {
         for (const p of plan.clusters.filter((c) => c.isPrimary)) {
             const handle = handles.get(p.cluster.name)!;
             const ca = this.pki.intermediate(p.cluster.name).bundle;
-            const controlPlane = new IstioControlPlane(`${name}-${p.cluster.name}-istio`, { mesh, plan: p, cluster: handle, ca, readerTokenGeneration }, o);
+            const controlPlane = new IstioControlPlane(`${name}-${p.cluster.name}-istio`, { mesh, plan: p, cluster: handle, ca, readerTokenGeneration, multiRoot: this.pki.plan.multiRoot }, o);
             clusters.set(p.cluster.name, { plan: p, handle, controlPlane, gateway: gateway(p, controlPlane, [controlPlane.istiod]) });
         }
         for (const p of plan.clusters.filter((c) => !c.isPrimary)) {
             const handle = handles.get(p.cluster.name)!;
             const served = clusters.get(p.controlPlane)!.controlPlane;
-            const primary = { address: served.gatewayAddress!, rootCertificatePem: this.pki.rootCertificatePem, serving: [served.istiod, ...served.istiodExposure] };
+            const primary = { address: served.gatewayAddress!, trustBundlePem: this.pki.trustBundlePem, serving: [served.istiod, ...served.istiodExposure] };
             const controlPlane = new IstioControlPlane(`${name}-${p.cluster.name}-istio`, { mesh, plan: p, cluster: handle, primary, readerTokenGeneration }, o);
             clusters.set(p.cluster.name, { plan: p, handle, controlPlane });
         }

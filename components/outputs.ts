@@ -55,6 +55,7 @@ export function meshOutputs(mesh: Mesh) {
         meshId: config.meshId,
         trustDomain: config.trustDomain,
         rootCertificatePem: mesh.pki.rootCertificatePem,
+        trustBundlePem: mesh.pki.trustBundlePem,
         istio: { version: config.istio.version, chartRepository: config.istio.chartRepository },
         networks: mesh.plan.networks,
         clusters,

@@ -54,8 +54,10 @@ export const MeshStackOutputs = z
     .object({
         meshId: text,
         trustDomain: text,
-        /** The mesh's root CA certificate (PEM): every workload certificate in every cluster verifies to it. */
+        /** The root CA certificate (PEM) that issues the mesh's intermediates. */
         rootCertificatePem: text,
+        /** Every root the mesh trusts (PEM, oldest first): the root alone, or both roots during a rotation. Trust this one. */
+        trustBundlePem: text,
         istio: z.object({ version: text, chartRepository: text }).readonly(),
         /** network → the names of its clusters. */
         networks: z.record(text, z.array(text).readonly()).readonly(),

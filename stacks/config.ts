@@ -119,6 +119,10 @@ const pkiSchema = z.strictObject({
      * change); otherwise they renew themselves in the last third of their life.
      */
     intermediateGeneration: positiveInt.default(1),
+    /** The current root CA's generation: it changes only through a rotation (stacks/rotation.ts). */
+    rootGeneration: positiveInt.default(1),
+    /** A root rotation in progress, from rootGeneration to the next: one phase per `up`. */
+    rotation: z.strictObject({ phase: z.enum(["trust", "issue", "retire"], { message: "must be trust, issue or retire" }) }).optional(),
 });
 
 /** Kubernetes' built-in roles a team can be given in its namespaces. */

@@ -3,17 +3,36 @@
  * last deployment exported (the program reads its own stack: stacks/loader.ts) before any resource.
  */
 import { MeshConfig } from "./config";
-import { rootReplacingEdits } from "./root-guard";
+import { rootGenerationOf, rootReplacingEdits } from "./root-guard";
+import { rootPlan, rotationProblems } from "./rotation";
 
 /** The part of the mesh's own outputs (components/outputs.ts) these checks read. */
 export interface DeployedMesh {
     readonly rootCertificatePem?: string;
+    /** Every root the mesh trusts (absent from stacks deployed before rotation existed: the root alone). */
+    readonly trustBundlePem?: string;
     readonly clusters?: Readonly<Record<string, { readonly role?: string }>>;
 }
 
 export function deployedProblems(config: MeshConfig, deployed: DeployedMesh): string[] {
-    const root = deployed.rootCertificatePem;
-    return [...(root?.includes("BEGIN CERTIFICATE") ? rootReplacingEdits(config, root) : []), ...demotions(config, deployed)];
+    return [...rootProblems(config, deployed), ...demotions(config, deployed)];
+}
+
+/**
+ * The roots may change only phase by phase (stacks/rotation.ts); outside a rotation, no setting
+ * the deployed root was issued with may change (stacks/root-guard.ts).
+ */
+function rootProblems(config: MeshConfig, deployed: DeployedMesh): string[] {
+    const issuing = deployed.rootCertificatePem;
+    if (!issuing?.includes("BEGIN CERTIFICATE")) return [];
+    const trusted = splitPems(deployed.trustBundlePem ?? issuing).map(rootGenerationOf).sort((a, b) => a - b);
+    const rotation = rotationProblems(config.pki, { trusted, issuing: rootGenerationOf(issuing) });
+    if (rotation.length > 0) return rotation;
+    return !config.pki.rotation && rootPlan(config.pki).issuing === rootGenerationOf(issuing) ? rootReplacingEdits(config, issuing) : [];
+}
+
+export function splitPems(bundle: string): string[] {
+    return bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n?/g) ?? [];
 }
 
 /**

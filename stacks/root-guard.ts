@@ -7,11 +7,23 @@
  */
 import { X509Certificate } from "crypto";
 import { MeshConfig } from "./config";
+import { rootPlan } from "./rotation";
+
+/** A root's common name carries its generation after the first (stacks/rotation.ts). */
+export function rootCommonName(meshId: string, generation: number): string {
+    return generation > 1 ? `${meshId} Root CA ${generation}` : `${meshId} Root CA`;
+}
+
+/** The generation a deployed root's common name says it is. */
+export function rootGenerationOf(pem: string): number {
+    const cn = /(?:^|\n)CN=([^\n]*)/.exec(new X509Certificate(pem).subject)?.[1] ?? "";
+    return Number(/ Root CA (\d+)$/.exec(cn)?.[1] ?? 1);
+}
 
 /** The root settings of a config, as they show in the certificate the program issues from them. */
 export function rootIdentity(config: Pick<MeshConfig, "meshId" | "pki">) {
     return {
-        commonName: `${config.meshId} Root CA`,
+        commonName: rootCommonName(config.meshId, rootPlan(config.pki).issuing),
         organization: config.pki.organization,
         keyAlgorithm: config.pki.keyAlgorithm,
         validityDays: config.pki.rootValidityDays,
@@ -45,7 +57,7 @@ export function rootReplacingEdits(config: Pick<MeshConfig, "meshId" | "pki">, d
     return (Object.keys(KEYS) as (keyof typeof KEYS)[])
         .filter((k) => want[k] !== have[k])
         .map((k) => {
-            const shown = (v: string | number) => (k === "commonName" ? String(v).replace(/ Root CA$/, "") : v);
+            const shown = (v: string | number) => (k === "commonName" ? String(v).replace(/ Root CA( \d+)?$/, "") : v);
             return (
                 `${KEYS[k]}: ${JSON.stringify(shown(want[k]))} would replace the running mesh's root CA, issued with ${JSON.stringify(shown(have[k]))}; ` +
                 `a new root splits the mesh until every istiod trusts it. Keep ${JSON.stringify(shown(have[k]))}; a root change is a rotation (README: Root CA rotation)`

@@ -35,7 +35,7 @@ test("the program's output types are the contract's (tsc checks; this records it
 // ---------------------------------------------------------------- keys (checked at run time)
 
 /** The contract as application teams know it: changing this list is changing their programs. */
-const PINNED_OUTPUT_NAMES = ["clusters", "istio", "meshId", "networks", "rootCertificatePem", "teams", "trustDomain"];
+const PINNED_OUTPUT_NAMES = ["clusters", "istio", "meshId", "networks", "rootCertificatePem", "teams", "trustBundlePem", "trustDomain"];
 
 /**
  * Fails unless `outputs` is exactly the contract: parsing fails on a missing or mistyped key and
@@ -110,7 +110,7 @@ describe("a renamed output fails the suite", () => {
 
     test("and the library refuses the stack, naming what it misses", async () => {
         await expect(read(renamed(["clusters"], "clusterMap"))).rejects.toThrow(
-            'stack "organization/mesh/test" has no output "clusters"; a mesh stack exports "meshId", "trustDomain", "rootCertificatePem", "istio", "networks", "clusters", "teams"',
+            'stack "organization/mesh/test" has no output "clusters"; a mesh stack exports "meshId", "trustDomain", "rootCertificatePem", "trustBundlePem", "istio", "networks", "clusters", "teams"',
         );
         await expect(read(renamed(["clusters", "aws-east", "network"], "networkName"))).rejects.toThrow(/clusters\.aws-east\.network: /);
         await expect(read(renamed(["teams", "web", "clusters", "aws-east", "kubeconfig"], "config"))).rejects.toThrow(/teams\.web\.clusters\.aws-east\.kubeconfig: /);

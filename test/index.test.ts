@@ -30,7 +30,7 @@ async function importProgram(raw: Record<string, unknown>, world?: MockWorld) {
 test("exports the output contract", async () => {
     const { program, error, mocks } = await importProgram(multiPrimaryMultiNetwork());
     expect(error).toBeUndefined();
-    expect(Object.keys(program).sort()).toEqual(["clusters", "istio", "meshId", "networks", "rootCertificatePem", "teams", "trustDomain"]);
+    expect(Object.keys(program).sort()).toEqual(["clusters", "istio", "meshId", "networks", "rootCertificatePem", "teams", "trustBundlePem", "trustDomain"]);
     // The names application teams read through lib/ (test/contract.test.ts pins their contents).
     expect(Object.keys(program).sort()).toEqual([...MESH_OUTPUT_NAMES].sort());
     expect(program.meshId).toBe("prod-mesh");

@@ -136,7 +136,7 @@ test("a cluster without a gateway has no address; admin kubeconfigs are not pass
 test("a stack that is not a mesh stack is refused before any resource", async () => {
     const mocks = await appWorld({ outputs: { bucketName: "b" }, secretOutputNames: [] });
     await expect(MeshReference.get("mesh", { stack: MESH_STACK })).rejects.toThrow(
-        `stack "${MESH_STACK}" has no output "meshId", "trustDomain", "rootCertificatePem", "istio", "networks", "clusters", "teams"`,
+        `stack "${MESH_STACK}" has no output "meshId", "trustDomain", "rootCertificatePem", "trustBundlePem", "istio", "networks", "clusters", "teams"`,
     );
     expect(mocks.resources.map((r) => r.type)).toEqual(["pulumi:pulumi:StackReference"]);
 });

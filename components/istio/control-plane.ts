@@ -20,12 +20,14 @@ export interface ControlPlaneArgs {
     readonly cluster: ClusterHandle;
     /** The cluster's intermediate CA; primaries only. */
     readonly ca?: CaBundle;
+    /** Primaries during a root rotation: trust more than one root. */
+    readonly multiRoot?: boolean;
     /** The reader token's generation (mesh:remoteSecrets.tokenGeneration). */
     readonly readerTokenGeneration: number;
     /** Remotes only: the primary whose istiod serves them, and the mesh root its certificates chain to. */
     readonly primary?: {
         readonly address: pulumi.Output<string | undefined>;
-        readonly rootCertificatePem: pulumi.Input<string>;
+        readonly trustBundlePem: pulumi.Input<string>;
         /** Its istiod and the objects that expose it: the remote's webhooks must not point at it before it answers. */
         readonly serving: pulumi.Resource[];
     };
@@ -79,7 +81,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             ? new k8s.core.v1.Secret(`${name}-cacerts`, { metadata: { name: CACERTS, namespace }, type: "Opaque", stringData: pulumi.secret(args.ca) }, o)
             : undefined;
 
-        const primary = args.primary && pulumi.all([args.primary.address, args.primary.rootCertificatePem]).apply(([address, rootCertificatePem]) => (address ? { address, rootCertificatePem } : undefined));
+        const primary = args.primary && pulumi.all([args.primary.address, args.primary.trustBundlePem]).apply(([address, trustBundlePem]) => (address ? { address, trustBundlePem } : undefined));
         this.base = istioRelease(
             `${name}-base`,
             { istio: mesh.istio, chart: "base", releaseName: RELEASES.base, namespace, values: pulumi.output(primary).apply((p) => baseValues(mesh, plan, p)) },
@@ -92,7 +94,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
                 chart: "istiod",
                 releaseName: RELEASES.istiod,
                 namespace,
-                values: pulumi.all([primary, plan.exposeIstiod ? this.gatewayAddress : undefined]).apply(([p, gatewayAddress]) => istiodValues(mesh, plan, { primary: p, gatewayAddress })),
+                values: pulumi.all([primary, plan.exposeIstiod ? this.gatewayAddress : undefined]).apply(([p, gatewayAddress]) => istiodValues(mesh, plan, { primary: p, gatewayAddress, multiRoot: args.multiRoot })),
             },
             // A remote's webhooks (failurePolicy Fail) call its primary's istiod: pointing them there
             // before it serves remotes, at creation or when a remote moves to another primary, would

@@ -22,6 +22,8 @@ export interface Recorded {
     readonly aliases: readonly string[];
     /** The `replacementTrigger` option's value, if any. */
     readonly replacementTrigger?: unknown;
+    /** The `protect` option. */
+    readonly protect?: boolean;
     /** Simulated clock (minutes) when the engine would have started and finished the step. */
     readonly start: number;
     end: number;
@@ -81,7 +83,7 @@ export interface StackState {
 export const DEPLOYER_ROLE_ARN = "arn:aws:iam::123456789012:role/platform-deployer";
 export const DEFAULT_CALLER_ARN = "arn:aws:sts::123456789012:assumed-role/platform-deployer/ci";
 
-type RequestOptions = Pick<Recorded, "ignoreChanges" | "dependsOn" | "aliases" | "replacementTrigger">;
+type RequestOptions = Pick<Recorded, "ignoreChanges" | "dependsOn" | "aliases" | "replacementTrigger" | "protect">;
 const nameOfUrn = (urn: string) => urn.split("::").pop()!;
 
 /**
@@ -99,6 +101,7 @@ export async function setMeshMocks(mocks: MeshMocks, preview: boolean, project =
             dependsOn: req.getDependenciesList().map(nameOfUrn),
             aliases: req.getAliasesList().map((a: any) => a.getSpec()?.getName() || nameOfUrn(a.getUrn())),
             replacementTrigger: req.getReplacementTrigger()?.toJavaScript(),
+            protect: req.getProtect(),
         };
         try {
             return register(req, callback);
