@@ -112,10 +112,11 @@ export class IntermediateCa extends pulumi.ComponentResource {
     constructor(name: string, args: IntermediateCaArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mesh:pki:IntermediateCa", name, {}, opts);
         const { cluster, pki } = args;
-        // A new generation replaces the key, and with it the request and the certificate. Unset at the
-        // first generation, so stacks made before the option exist re-issue nothing.
-        const generation = pki.intermediateGeneration > 1 ? pki.intermediateGeneration : undefined;
-        const key = new tls.PrivateKey(`${name}-key`, keyArgs(pki), { parent: this, replacementTrigger: generation });
+        // A new generation replaces the key, and with it the request and the certificate. The engine
+        // replaces only when a recorded trigger differs (a missing one never triggers: pkg/resource/
+        // deploy/step_generator.go shouldTriggerReplace), so it is always set: stacks made before the
+        // option record 1 on their next `up` and re-issue nothing.
+        const key = new tls.PrivateKey(`${name}-key`, keyArgs(pki), { parent: this, replacementTrigger: pki.intermediateGeneration });
         const csr = new tls.CertRequest(
             `${name}-csr`,
             {

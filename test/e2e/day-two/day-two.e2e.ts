@@ -6,7 +6,7 @@
  */
 import { X509Certificate } from "crypto";
 import { Stack } from "@pulumi/pulumi/automation";
-import { cacerts, changes, configure, deploymentGenerations, eventually, istiodClusters, kubectl, kubectlJson, LocalCluster, meshConfig, meshStack, servedChain } from "./world";
+import { cacerts, changes, configure, deploymentGenerations, distributedRoots, eventually, fingerprints, istiodClusters, kubectl, kubectlJson, LocalCluster, meshConfig, meshStack, servedChain } from "./world";
 
 const base: LocalCluster[] = [
     { name: "c1", network: "net1" },
@@ -122,3 +122,63 @@ test("removing a cluster deletes its part and the remote secrets that watch it, 
     await eventually("istiod of c1 to let c4 go", 60, async () => !(await istiodClusters(1)).some((c) => c.id === "c4"));
     expect(changes((await stack.preview(quiet)).changeSummary)).toEqual({});
 });
+
+describe("root CA rotation, phase by phase, with the real istiods", () => {
+    const phase = (p?: "trust" | "issue" | "retire", rootGeneration = 1) => {
+        const config: Record<string, any> = rotated(base);
+        return { ...config, pki: { ...config.pki, rootGeneration, ...(p ? { rotation: { phase: p } } : {}) } };
+    };
+    let oldRoot: string;
+    let newRoot: string;
+    /** Every primary's cacerts trusts `roots`, and istiod hands exactly those to the workloads of every cluster it serves. */
+    async function distributes(roots: string[]) {
+        const want = roots.flatMap(fingerprints).sort();
+        for (const c of ["c1", "c2"]) expect(fingerprints(cacerts(c)["root-cert.pem"])).toEqual(want);
+        for (const c of ["c1", "c2", "c3"]) await eventually(`istiod to distribute ${roots.length} root(s) in ${c}`, 90, () => JSON.stringify(distributedRoots(c)) === JSON.stringify(want));
+    }
+    /** istiod of c1 and c2 serve certificates from their current intermediate. */
+    async function servesFromCurrentIntermediate() {
+        for (const [c, index] of [["c1", 1], ["c2", 2]] as const) {
+            const intermediate = new X509Certificate(cacerts(c)["ca-cert.pem"]);
+            await eventually(`istiod of ${c} to serve from its current intermediate`, 90, async () => new X509Certificate((await servedChain(index))[0]).checkIssued(intermediate));
+        }
+    }
+    const up = async (label: string, expected: Record<string, number>) => {
+        expect(changes((await stack.preview(quiet)).changeSummary)).toEqual(expected);
+        await timed(label, () => stack.up(quiet));
+    };
+
+    test("trust: a second root, trusted everywhere, multi-root istiods", async () => {
+        oldRoot = cacerts("c1")["root-cert.pem"];
+        await configure(stack, phase("trust"));
+        // root 2 key and cert; 2 cacerts; 2 primaries' istiod and the remote's base and istiod.
+        await up("rotation: trust", { create: 2, update: 6 });
+        newRoot = cacerts("c1")["root-cert.pem"].replace(oldRoot, "");
+        expect(fingerprints(newRoot)).toHaveLength(1);
+        await distributes([oldRoot, newRoot]);
+        await servesFromCurrentIntermediate();
+    });
+
+    test("issue: intermediates from the new root, both roots still trusted", async () => {
+        await configure(stack, phase("issue"));
+        await up("rotation: issue", { create: 6, delete: 6, update: 2 });
+        for (const c of ["c1", "c2"]) expect(new X509Certificate(cacerts(c)["ca-cert.pem"]).verify(new X509Certificate(newRoot).publicKey)).toBe(true);
+        await distributes([oldRoot, newRoot]);
+        await servesFromCurrentIntermediate();
+    });
+
+    test("retire: the old root goes; only the new root is trusted", async () => {
+        await configure(stack, phase("retire"));
+        await up("rotation: retire", { delete: 2, update: 4 });
+        await distributes([newRoot]);
+        await servesFromCurrentIntermediate();
+    });
+
+    test("done: rootGeneration 2 turns multi-root trust off; nothing else changes", async () => {
+        await configure(stack, phase(undefined, 2));
+        await up("rotation: done", { update: 2 });
+        await distributes([newRoot]);
+        expect(changes((await stack.preview(quiet)).changeSummary)).toEqual({});
+    });
+});
+

@@ -6,6 +6,7 @@
  * scripts/local-env.sh and scripts/local-clusters.sh, which test/e2e/day-two.sh runs first.
  */
 import { execFileSync } from "child_process";
+import { X509Certificate } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as tls from "tls";
@@ -69,9 +70,9 @@ export async function configure(stack: Stack, config: Record<string, unknown>): 
     await stack.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [`mesh:${k}`, { value: typeof v === "string" ? v : JSON.stringify(v) }])));
 }
 
-/** The non-"same" entries of a change summary. */
+/** The entries of a change summary that change something: not "same", and not the program's read of its own stack. */
 export function changes(summary: OpMap | undefined): Record<string, number> {
-    return Object.fromEntries(Object.entries(summary ?? {}).filter(([op, n]) => op !== "same" && (n ?? 0) > 0)) as Record<string, number>;
+    return Object.fromEntries(Object.entries(summary ?? {}).filter(([op, n]) => op !== "same" && op !== "read" && (n ?? 0) > 0)) as Record<string, number>;
 }
 
 export function kubectl(cluster: string, ...args: string[]): string {
@@ -126,4 +127,15 @@ export async function eventually(what: string, seconds: number, check: () => Pro
 
 export function istiodClusters(clusterIndex: number): Promise<{ id: string; syncStatus: string }[]> {
     return fetch(`http://127.0.0.1:${20000 + 100 * clusterIndex + 80}/debug/clusterz`).then((r) => r.json() as Promise<{ id: string; syncStatus: string }[]>);
+}
+
+/** The fingerprints of the certificates in a PEM bundle. */
+export function fingerprints(bundle: string): string[] {
+    return (bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []).map((pem) => new X509Certificate(pem).fingerprint256).sort();
+}
+
+/** The roots istiod distributes to workloads: the `istio-ca-root-cert` ConfigMap it keeps in every namespace. */
+export function distributedRoots(cluster: string, namespace = "default"): string[] {
+    const cm = kubectlJson(cluster, "-n", namespace, "get", "configmap", "istio-ca-root-cert");
+    return fingerprints(cm.data["root-cert.pem"] ?? "");
 }
