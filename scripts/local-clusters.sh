@@ -175,7 +175,7 @@ up_one() {
   # A self-contained kubeconfig (certificates inlined) with a stable path.
   kubectl --kubeconfig "$KWOK_WORKDIR/clusters/$name/kubeconfig.yaml" config view --minify --flatten >"$dir/kubeconfig.tmp"
   chmod 600 "$dir/kubeconfig.tmp"; mv -f "$dir/kubeconfig.tmp" "$dir/kubeconfig"
-  wait_for 60 "c$i apiserver" kc "$i" get --raw /readyz
+  wait_for 180 "c$i apiserver" kc "$i" get --raw /readyz
   nodes_manifest "$i" | kc "$i" apply -f - >/dev/null
   wait_for 60 "c$i nodes Ready" kc "$i" wait --for=condition=Ready node --all --timeout=2s
   # The token controller must fill service-account-token Secrets (remote secrets need them).
