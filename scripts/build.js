@@ -1,7 +1,7 @@
-// The Pulumi program compiled ahead of time: index.ts, components/ and stacks/ (not stacks/app, a
-// project of its own) into bin/program by `tsc -p tsconfig.build.json`. Pulumi runs main.js, which
-// runs bin/program/index.js; ts-node type-checking the program on every run cost about 15 s of CPU
-// per preview or up (README, "Local figures").
+// The Pulumi program compiled ahead of time: index.ts, components/, lib/ and stacks/ (not
+// stacks/app, a project of its own) into bin/program by `tsc -p tsconfig.build.json`. Pulumi runs
+// main.js, which runs bin/program/index.js; ts-node type-checking the program on every run cost
+// about 15 s of CPU per preview or up (README, "Local figures").
 //
 //   node scripts/build.js           build if a source changed since the last build (= npm run build)
 //   node scripts/build.js --check   exit 1 if the build is stale, without building
@@ -35,6 +35,7 @@ function programSources() {
         }
     };
     walk("components");
+    walk("lib");
     walk("stacks");
     return files;
 }
