@@ -94,7 +94,7 @@ function build() {
 /** Builds the program unless it is current; throws with tsc's output if it does not compile. */
 function ensureBuilt(log = (m) => process.stderr.write(`${m}\n`)) {
     if (isFresh()) return;
-    log("mesh: the program's sources changed since its last build; compiling it (scripts/build.js, tsconfig.build.json)");
+    log("mesh: bin/program is missing or older than its sources; compiling it (scripts/build.js, tsconfig.build.json)");
     const t = Date.now();
     const errors = build();
     if (errors !== undefined) throw new Error(`the program does not compile (tsc -p tsconfig.build.json):\n${errors}`);
