@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One command for a local mesh: toolchain → 4 kwok clusters and the local cloud → npm ci (if needed) →
-# `pulumi up` of the `local` stack (Pulumi.local.yaml) on a file backend → summary.
+# build of the program (if needed) → `pulumi up` of the `local` stack (Pulumi.local.yaml) on a file backend → summary.
 #
 #   bash scripts/local-up.sh            (then: bash scripts/local-down.sh)
 #
@@ -27,6 +27,7 @@ if [[ ! -d node_modules/@pulumi/pulumi || package-lock.json -nt node_modules/.pa
   npm ci --no-audit --no-fund >/dev/null
 fi
 ensure_tls_plugin
+node scripts/build.js  # the program compiled ahead of time (main.js runs bin/program); a no-op when current
 
 mkdir -p "$MESH_LOCAL_STATE/pulumi-state"
 pulumi stack select "$LOCAL_STACK" 2>/dev/null || pulumi stack init "$LOCAL_STACK" --secrets-provider passphrase >/dev/null

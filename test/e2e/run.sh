@@ -68,6 +68,7 @@ timed "clusters up" bash scripts/local-clusters.sh up "${#CLUSTERS[@]}" 2>"$TMP/
 pass "${#CLUSTERS[@]} local clusters and the local cloud are up (token controller and load balancers verified)"
 if [[ ! -d node_modules/@pulumi/pulumi || package-lock.json -nt node_modules/.package-lock.json ]]; then npm ci --no-audit --no-fund >/dev/null 2>&1 || abort "npm ci"; fi
 ensure_tls_plugin
+timed "build" node scripts/build.js >"$TMP/build.log" 2>&1 || abort "the program compiles (node scripts/build.js)" "$(cat "$TMP/build.log")"
 mkdir -p "$MESH_LOCAL_STATE/pulumi-state"
 pulumi stack select "$STACK" >/dev/null 2>&1 || pulumi stack init "$STACK" --secrets-provider passphrase >/dev/null 2>&1 || abort "pulumi stack init $STACK"
 
