@@ -350,6 +350,56 @@ analyze() {
 }
 check "istioctl analyze reports no errors in any cluster" analyze
 
+# ------------------------------------------------------------------ see and check the mesh (scripts/mesh-check, scripts/mesh-picture)
+# mesh-check from the outside with the admin kubeconfigs; istiod's /debug/clusterz through a
+# port-forward, as istioctl reads it (locally: kwok's PortForward, kept by the local cloud).
+# E2E_ARTIFACTS=DIR keeps the check's table and the pictures (the README shows them).
+MESH_CHECK=(scripts/mesh-check --stack "$STACK" --outputs "$TMP/outputs.json")
+mesh_check_passes() {
+  "${MESH_CHECK[@]}" >"$TMP/mesh-check.txt" 2>&1 || { cat "$TMP/mesh-check.txt"; return 1; }
+  grep -qE ' 0 warnings, 0 failed$' "$TMP/mesh-check.txt" || { cat "$TMP/mesh-check.txt"; return 1; }
+  local p
+  for p in "${PRIMARIES[@]}"; do
+    grep -qE "^PASS +istiod sync +$p +$(jq -r 'map(. + " synced") | join(", ")' <<<"${WATCHES[$p]}")\$" "$TMP/mesh-check.txt" || { cat "$TMP/mesh-check.txt"; return 1; }
+  done
+}
+check "mesh-check passes: istiods synced, cacerts chains and one root, lifetimes, remote secrets log in read-only, gateways (exit 0)" mesh_check_passes
+# NAME SECRET STATUS ISTIOD; istiod's own cluster has no SECRET.
+check "istioctl remote-clusters (its own port-forward to istiod) lists c2, c3, c4 as synced through our secrets for c1" bash -c \
+  "istioctl remote-clusters --kubeconfig '$MESH_LOCAL_STATE/clusters/c1/kubeconfig' | tee /dev/stderr | awk '\$2 ~ /istio-remote-secret-/ && \$3 == \"synced\" {print \$1}' | sort | paste -sd, | grep -qx 'c2,c3,c4'"
+# A broken remote secret: the check fails at once on its login, then on istiod's sync once its
+# watch of c3 times out (PILOT_REMOTE_CLUSTER_TIMEOUT, 30 s); restored, istiod re-syncs and it passes.
+mesh_check_detects() {
+  local orig bad code rc=0
+  orig="$(kc c1 -n istio-system get secret istio-remote-secret-c3 -o jsonpath='{.data.c3}')" || return 1
+  bad="$(base64 -d <<<"$orig" | sed -E 's/^( *token: ).*/\1mesh-e2e-not-a-token/' | base64 -w0)"
+  kc c1 -n istio-system patch secret istio-remote-secret-c3 --type merge -p "{\"data\":{\"c3\":\"$bad\"}}" >/dev/null || return 1
+  "${MESH_CHECK[@]}" >"$TMP/mesh-check-broken.txt" 2>&1; code=$?
+  [[ $code == 1 ]] || { echo "mesh-check exited $code with a broken remote secret, expected 1"; rc=1; }
+  grep -qE '^FAIL +remote login +c1 → c3 +listing Services with the token fails: HTTP 401' "$TMP/mesh-check-broken.txt" || { cat "$TMP/mesh-check-broken.txt"; rc=1; }
+  retry 120 bash -c "${MESH_CHECK[*]} >'$TMP/mesh-check-timeout.txt' 2>&1; grep -E '^FAIL +istiod sync +c1 +.*c3 TIMEOUT' '$TMP/mesh-check-timeout.txt'" || { cat "$TMP/mesh-check-timeout.txt"; rc=1; }
+  kc c1 -n istio-system patch secret istio-remote-secret-c3 --type merge -p "{\"data\":{\"c3\":\"$orig\"}}" >/dev/null || return 1
+  retry 120 mesh_check_passes || rc=1
+  return $rc
+}
+check "mesh-check detects a broken remote secret (exit 1: login refused, then istiod's watch times out) and passes once it is restored" mesh_check_detects
+pictures() {
+  ensure_packages dot:graphviz
+  scripts/mesh-picture --stack "$STACK" -o "$TMP/planned.svg" || return 1
+  scripts/mesh-picture --stack "$STACK" --outputs "$TMP/outputs.json" -o "$TMP/deployed.svg" || return 1
+  scripts/mesh-picture --stack "$STACK" --outputs "$TMP/outputs.json" --format mermaid >"$TMP/deployed.mmd" || return 1
+  local c f
+  for f in planned deployed; do
+    grep -q '<svg' "$TMP/$f.svg" && grep -q ": $f<" "$TMP/$f.svg" || { echo "$f.svg is not the $f picture"; return 1; }
+    for c in "${CLUSTERS[@]}" "root CA"; do grep -q ">$c</text>" "$TMP/$f.svg" || { echo "$f.svg does not show $c"; return 1; }; done
+  done
+  # Graphviz writes '-' as &#45;.
+  for c in "${CLUSTERS[@]}"; do sed 's/&#45;/-/g' "$TMP/deployed.svg" | grep -qF "$(address "$c")" || { echo "deployed.svg lacks $c's gateway address"; return 1; }; done
+  grep -qx 'flowchart LR' "$TMP/deployed.mmd" || return 1
+  if [[ -n ${E2E_ARTIFACTS:-} ]]; then mkdir -p "$E2E_ARTIFACTS" && cp "$TMP"/{planned.svg,deployed.svg,deployed.mmd,mesh-check.txt,mesh-check-broken.txt} "$E2E_ARTIFACTS/"; fi
+}
+check "mesh-picture renders the planned and the deployed mesh (SVG with every cluster and gateway address; Mermaid)" pictures
+
 # ------------------------------------------------------------------ idempotence
 check "second pulumi up changes nothing" timed "no-op up" bash -c "pulumi up --stack '$STACK' --yes --skip-preview --suppress-progress --expect-no-changes >'$TMP/up2.log' 2>&1 || { cat '$TMP/up2.log'; exit 1; }"
 check "pulumi preview --expect-no-changes" bash -c "pulumi preview --stack '$STACK' --expect-no-changes --suppress-progress >'$TMP/preview2.log' 2>&1 || { cat '$TMP/preview2.log'; exit 1; }"
