@@ -216,7 +216,8 @@ export function describeError(e: unknown): { error: string; unreachable?: boolea
         let message = "";
         if (typeof err.body === "string") message = statusMessage(err.body);
         else if (err.body && typeof err.body === "object") message = String((err.body as { message?: string }).message ?? "");
-        else message = (err.message ?? "").replace(/^HTTP \d+: /, "");
+        // @kubernetes/client-node's ApiException: "HTTP-Code: 401\nMessage: Unauthorized\nBody: undefined\nHeaders: …".
+        else message = /\nMessage: ([^\n]*)/.exec(err.message ?? "")?.[1] ?? (err.message ?? "").replace(/^HTTP \d+: /, "");
         return { error: `HTTP ${status}${message ? `: ${message.split("\n")[0]}` : ""}` };
     }
     const code = typeof err.code === "string" ? err.code : err.cause?.code;

@@ -199,33 +199,42 @@ export function lifetimeRow(check: string, subject: string, cert: X509Certificat
 }
 
 interface CacertsView {
-    readonly root?: PemCertificate;
-    readonly intermediate?: PemCertificate;
+    /** Every root in root-cert.pem: one, or two during a root rotation (stacks/rotation.ts). */
+    readonly trusted: readonly PemCertificate[];
+    /** The trusted root that signed ca-cert.pem. */
+    readonly issuing?: PemCertificate;
 }
 
-function cacertsRows(primary: string, facts: ClusterFacts, opts: CheckOptions): { rows: Row[]; view: CacertsView } {
+function cacertsRows(primary: string, facts: ClusterFacts, opts: CheckOptions): { rows: Row[]; view?: CacertsView } {
     const check = "cacerts chain";
     const r = facts.cacerts;
-    if (!r) return { rows: [], view: {} };
-    if (!r.ok) return { rows: [{ status: "FAIL", check, subject: primary, detail: `cannot read istio-system/cacerts: ${r.error}` }], view: {} };
-    if (!r.value) return { rows: [{ status: "FAIL", check, subject: primary, detail: "istio-system/cacerts does not exist: istiod signs with a self-signed CA of its own" }], view: {} };
+    if (!r) return { rows: [] };
+    if (!r.ok) return { rows: [{ status: "FAIL", check, subject: primary, detail: `cannot read istio-system/cacerts: ${r.error}` }] };
+    if (!r.value) return { rows: [{ status: "FAIL", check, subject: primary, detail: "istio-system/cacerts does not exist: istiod signs with a self-signed CA of its own" }] };
     const data = r.value;
     const missing = CACERTS_KEYS.filter((k) => !data[k]);
-    if (missing.length > 0) return { rows: [{ status: "FAIL", check, subject: primary, detail: `cacerts lacks ${missing.join(", ")}` }], view: {} };
-    let inter: PemCertificate, root: PemCertificate, chain: PemCertificate[];
+    if (missing.length > 0) return { rows: [{ status: "FAIL", check, subject: primary, detail: `cacerts lacks ${missing.join(", ")}` }] };
+    let inter: PemCertificate, trusted: PemCertificate[], chain: PemCertificate[];
     try {
         [inter] = parseCertificates(data["ca-cert.pem"]);
-        [root] = parseCertificates(data["root-cert.pem"]);
+        trusted = parseCertificates(data["root-cert.pem"]);
         chain = parseCertificates(data["cert-chain.pem"]);
-        if (!inter || !root) throw new Error("ca-cert.pem or root-cert.pem holds no certificate");
+        if (!inter || trusted.length === 0) throw new Error("ca-cert.pem or root-cert.pem holds no certificate");
     } catch (e) {
-        return { rows: [{ status: "FAIL", check, subject: primary, detail: `a certificate does not parse: ${(e as Error).message}` }], view: {} };
+        return { rows: [{ status: "FAIL", check, subject: primary, detail: `a certificate does not parse: ${(e as Error).message}` }] };
     }
-    const problems = chainProblems(inter.cert, root.cert, opts.now).map((p) => `ca-cert.pem: ${p}`);
-    if (!root.cert.checkIssued(root.cert) || !root.cert.verify(root.cert.publicKey)) problems.push("root-cert.pem is not self-signed");
-    // istiod loads cert-chain.pem as the intermediate's chain up to the root (keycertbundle.go).
+    const problems: string[] = [];
+    for (const root of trusted) if (!root.cert.checkIssued(root.cert) || !root.cert.verify(root.cert.publicKey)) problems.push(`root-cert.pem: ${cn(root)} is not self-signed`);
+    // During a rotation root-cert.pem holds both roots and the intermediate was signed by one of
+    // them; istiod verifies ca-cert.pem against that pool (security/pkg/pki/util/keycertbundle.go).
+    const named = trusted.filter((root) => inter.cert.checkIssued(root.cert));
+    const issuing = named.find((root) => inter.cert.verify(root.cert.publicKey));
+    const against = issuing ?? named[0] ?? trusted[0];
+    const noneOf = `its issuer (${oneLine(inter.cert.issuer)}) is none of the ${trusted.length} roots in root-cert.pem (${trusted.map(cn).join(", ")})`;
+    const chainIssues = chainProblems(inter.cert, against.cert, opts.now).map((p) => (named.length === 0 && trusted.length > 1 && p.startsWith("its issuer") ? noneOf : p));
+    problems.push(...chainIssues.map((p) => `ca-cert.pem: ${p}`));
     if (chain.length === 0 || !chain[0].der.equals(inter.der)) problems.push("cert-chain.pem does not start with ca-cert.pem");
-    else if (!chain[chain.length - 1].der.equals(root.der)) problems.push("cert-chain.pem does not end with root-cert.pem");
+    else if (issuing && !chain[chain.length - 1].der.equals(issuing.der)) problems.push("cert-chain.pem does not end with the root that signed ca-cert.pem");
     try {
         if (!inter.cert.checkPrivateKey(createPrivateKey(data["ca-key.pem"]))) problems.push("ca-key.pem is not ca-cert.pem's key");
     } catch (e) {
@@ -233,39 +242,78 @@ function cacertsRows(primary: string, facts: ClusterFacts, opts: CheckOptions): 
     }
     const locality = /(^|\n)L=([^\n]*)/.exec(inter.cert.subject)?.[2];
     const rows: Row[] = [];
+    const trusts = trusted.length > 1 ? `; root-cert.pem trusts ${trusted.length} roots` : "";
     if (problems.length > 0) rows.push({ status: "FAIL", check, subject: primary, detail: problems.join("; ") });
-    else rows.push({ status: "PASS", check, subject: primary, detail: `${oneLine(inter.cert.subject)} → root; cert-chain.pem and ca-key.pem match` });
+    else rows.push({ status: "PASS", check, subject: primary, detail: `${oneLine(inter.cert.subject)} → ${cn(issuing!)}; cert-chain.pem and ca-key.pem match${trusts}` });
     if (locality !== primary) rows.push({ status: "WARN", check: "cacerts owner", subject: primary, detail: `the intermediate is L=${locality ?? "(none)"}, not L=${primary}: another cluster's CA?` });
     const validity = new Date(inter.cert.validTo).getTime() - new Date(inter.cert.validFrom).getTime();
     const renewalFrom = new Date(new Date(inter.cert.validTo).getTime() - validity / 3);
     rows.push(lifetimeRow("intermediate lifetime", primary, inter.cert, opts.now, opts.warnDays, renewalFrom));
-    return { rows, view: { root, intermediate: inter } };
+    return { rows, view: { trusted, issuing } };
 }
 
+/** A root's common name, or its whole subject when it has none. */
+function cn(c: PemCertificate): string {
+    const m = /(?:^|\n)CN=([^\n]*)/.exec(c.cert.subject);
+    return m ? m[1] : oneLine(c.cert.subject);
+}
+
+const sameSet = (a: readonly PemCertificate[], b: readonly PemCertificate[]) => a.length === b.length && a.every((x) => b.some((y) => y.der.equals(x.der)));
+const has = (set: readonly PemCertificate[], c: PemCertificate) => set.some((x) => x.der.equals(c.der));
+
+/**
+ * One trust across the mesh: every primary trusts the roots the stack says it trusts
+ * (`trustBundlePem`, two during a rotation) and issues from the stack's issuing root
+ * (`rootCertificatePem`); above all, every primary trusts the root every other one issues from,
+ * or workloads of one cluster are refused by the other's.
+ */
 function rootRows(primaries: readonly string[], views: ReadonlyMap<string, CacertsView>, outputs: MeshOutputs | undefined, opts: CheckOptions): Row[] {
     const check = "root shared";
     const subject = "mesh";
-    const roots = primaries.flatMap((p) => (views.get(p)?.root ? [[p, views.get(p)!.root!] as const] : []));
-    let stackRoot: PemCertificate | undefined;
     const rows: Row[] = [];
+    const seen = primaries.flatMap((p) => (views.get(p) ? [[p, views.get(p)!] as const] : []));
+    let stackIssuing: PemCertificate | undefined;
+    let stackTrusted: PemCertificate[] = [];
     if (outputs?.rootCertificatePem) {
         try {
-            stackRoot = parseCertificates(outputs.rootCertificatePem)[0];
+            stackIssuing = parseCertificates(outputs.rootCertificatePem)[0];
+            // Stacks deployed before root rotation existed export the root alone.
+            stackTrusted = parseCertificates(outputs.trustBundlePem ?? outputs.rootCertificatePem);
         } catch {
-            stackRoot = undefined;
+            stackIssuing = undefined;
         }
-        if (!stackRoot) rows.push({ status: "FAIL", check, subject, detail: "the stack output rootCertificatePem does not parse" });
+        if (!stackIssuing || stackTrusted.length === 0) rows.push({ status: "FAIL", check, subject, detail: "the stack outputs rootCertificatePem or trustBundlePem do not parse" });
     }
-    const reference = stackRoot ?? roots[0]?.[1];
+    const reference = stackTrusted.length > 0 ? stackTrusted : seen[0]?.[1].trusted;
     if (!reference) return rows;
-    const differ = roots.filter(([, r]) => !r.der.equals(reference.der)).map(([p]) => p);
-    const holders = [...roots.map(([p]) => p), ...(stackRoot ? ["the stack output"] : [])];
-    if (differ.length > 0) {
-        rows.push({ status: "FAIL", check, subject, detail: `root-cert.pem of ${differ.join(", ")} differs from ${stackRoot ? "the stack output rootCertificatePem" : `${roots[0][0]}'s`}: workloads of those clusters are not trusted by the others` });
-    } else {
-        rows.push({ status: "PASS", check, subject, detail: `${holders.join(", ")}: one root, ${oneLine(reference.cert.subject)}, SHA-256 ${fingerprint(reference.der)}…` });
+    const problems: string[] = [];
+    const source = stackTrusted.length > 0 ? "the stack output trustBundlePem" : `${seen[0][0]}'s`;
+    const differ = seen.filter(([, v]) => !sameSet(v.trusted, reference)).map(([p]) => p);
+    if (differ.length > 0) problems.push(`root-cert.pem of ${differ.join(", ")} differs from ${source}`);
+    if (stackIssuing) {
+        const elsewhere = seen.filter(([, v]) => v.issuing && !v.issuing.der.equals(stackIssuing!.der)).map(([p]) => p);
+        if (elsewhere.length > 0) problems.push(`the intermediate of ${elsewhere.join(", ")} is not signed by the stack output rootCertificatePem (${cn(stackIssuing)})`);
     }
-    rows.push(lifetimeRow("root lifetime", subject, reference.cert, opts.now, opts.rootWarnDays));
+    for (const [p, v] of seen) {
+        const refusing = seen.filter(([q, w]) => q !== p && v.issuing && !has(w.trusted, v.issuing)).map(([q]) => q);
+        if (refusing.length > 0) problems.push(`${refusing.join(", ")} do${refusing.length === 1 ? "es" : ""} not trust ${cn(v.issuing!)}, which signs ${p}'s intermediate: workloads of ${p} are refused there`);
+    }
+    const holders = [...seen.map(([p]) => p), ...(stackTrusted.length > 0 ? ["the stack output"] : [])].join(", ");
+    if (problems.length > 0) rows.push({ status: "FAIL", check, subject, detail: problems.join("; ") });
+    else if (reference.length === 1) rows.push({ status: "PASS", check, subject, detail: `${holders}: one root, ${oneLine(reference[0].cert.subject)}, SHA-256 ${fingerprint(reference[0].der)}…` });
+    else {
+        const issuing = stackIssuing ?? seen.find(([, v]) => v.issuing)?.[1].issuing;
+        rows.push({
+            status: "PASS",
+            check,
+            subject,
+            detail: `${holders}: ${reference.length} roots trusted (a root rotation): ${reference.map((r) => `${cn(r)} ${fingerprint(r.der).slice(0, 11)}…`).join(", ")}; issuing from ${issuing ? cn(issuing) : "?"}`,
+        });
+    }
+    for (const root of reference) {
+        const row = lifetimeRow("root lifetime", subject, root.cert, opts.now, opts.rootWarnDays);
+        rows.push(reference.length > 1 ? { ...row, detail: `${cn(root)}: ${row.detail}` } : row);
+    }
     return rows;
 }
 
@@ -418,7 +466,7 @@ export function evaluate(plan: MeshPlan, outputs: MeshOutputs | undefined, facts
     for (const p of primaries) {
         const { rows: r, view } = cacertsRows(p.cluster.name, facts.get(p.cluster.name)!, opts);
         caRows.push(...r);
-        views.set(p.cluster.name, view);
+        if (view) views.set(p.cluster.name, view);
     }
     rows.push(...rootRows(primaries.map((p) => p.cluster.name), views, outputs, opts), ...caRows);
     for (const p of plan.clusters.filter((x) => reachable.has(x.cluster.name))) rows.push(...remoteSecretRows(p.cluster.name, p.watches, facts.get(p.cluster.name)!, outputs));

@@ -18,8 +18,8 @@ import * as k8s from "@kubernetes/client-node";
 import { ConfigError } from "../stacks/config";
 import { readKubeconfig } from "../stacks/kubeconfig";
 import { planMesh } from "../stacks/topology";
-import { gatherCluster } from "./check-gather";
-import { ClusterFacts, DEFAULT_OPTIONS, evaluate, exitCode, renderTable, summary } from "./check-model";
+import { checkMesh } from "./check";
+import { DEFAULT_OPTIONS, exitCode, renderTable, summary } from "./check-model";
 import { MeshOutputs, parsePlannedConfig, readOutputsFile, readStackConfigFile, readStackOutputs } from "./stack";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -95,14 +95,7 @@ async function main(): Promise<number> {
     }
     if (missing.length > 0) process.stderr.write(`mesh-check: no credentials for ${missing.join(", ")}: pass --kubeconfig CLUSTER=FILE or --context CLUSTER=CONTEXT\n`);
 
-    const timeoutMs = number("timeout") * 1000;
-    const facts = new Map<string, ClusterFacts>();
-    await Promise.all(
-        plan.clusters
-            .filter((p) => credentials.has(p.cluster.name))
-            .map(async (p) => facts.set(p.cluster.name, await gatherCluster(p, credentials.get(p.cluster.name)!, { timeoutMs }))),
-    );
-    const rows = evaluate(plan, outputs, facts, { now: new Date(), warnDays: number("warn-days"), rootWarnDays: number("root-warn-days") });
+    const rows = await checkMesh(plan, outputs, credentials, { now: new Date(), warnDays: number("warn-days"), rootWarnDays: number("root-warn-days"), timeoutMs: number("timeout") * 1000 });
     if (values.json) process.stdout.write(JSON.stringify({ stack, summary: summary(rows), exitCode: exitCode(rows), rows }, null, 2) + "\n");
     else process.stdout.write(`mesh ${config.meshId}, stack ${stack}\n\n${renderTable(rows)}`);
     return exitCode(rows);

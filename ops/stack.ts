@@ -14,7 +14,10 @@ import { CONFIG_NAMESPACE, ConfigError, DEFAULT_CHART_REPOSITORY, MeshConfig, pa
 export interface MeshOutputs {
     readonly meshId?: string;
     readonly trustDomain?: string;
+    /** The root that signs the intermediates. */
     readonly rootCertificatePem?: string;
+    /** Every trusted root (two during a root rotation); absent from stacks deployed before rotation existed. */
+    readonly trustBundlePem?: string;
     readonly istio?: { readonly version?: string; readonly chartRepository?: string };
     readonly networks?: Readonly<Record<string, readonly string[]>>;
     readonly clusters?: Readonly<Record<string, ClusterOutputs>>;

@@ -194,7 +194,12 @@ describe("cacerts and the trust chain", () => {
         update(w, "c2", { cacerts: { ok: true, value: cacerts(await intermediateCa(other, "c2", daysAgo(1), 90), other) } });
         const rows = check(w);
         expect(row(rows, "cacerts chain", "c2")!.status).toBe("PASS"); // consistent in itself…
-        expect(row(rows, "root shared", "mesh")).toMatchObject({ status: "FAIL", detail: expect.stringMatching(/^root-cert\.pem of c2 differs from the stack output rootCertificatePem/) });
+        expect(row(rows, "root shared", "mesh")).toMatchObject({
+            status: "FAIL",
+            detail:
+                "root-cert.pem of c2 differs from the stack output trustBundlePem; the intermediate of c2 is not signed by the stack output rootCertificatePem (local-mesh Root CA); " +
+                "c2 does not trust local-mesh Root CA, which signs c1's intermediate: workloads of c1 are refused there; c1 does not trust other Root CA, which signs c2's intermediate: workloads of c2 are refused there",
+        });
         // …but not under the root it claims.
         update(w, "c2", { cacerts: { ok: true, value: { ...cacerts(w.inter.c2, w.root), "ca-cert.pem": (await intermediateCa(other, "c2", daysAgo(1), 90)).pem } } });
         expect(row(check(w), "cacerts chain", "c2")!.detail).toMatch(/ca-cert\.pem: its issuer \(CN=other Root CA, O=other\) is not CN=local-mesh Root CA/);
@@ -209,7 +214,7 @@ describe("cacerts and the trust chain", () => {
         expect(await detail({ ...base, "ca-cert.pem": forged.pem, "cert-chain.pem": forged.pem + w.root.pem })).toMatchObject({ status: "FAIL", detail: expect.stringContaining("signature does not verify") });
         expect(await detail({ ...base, "ca-key.pem": w.inter.c2.keyPem })).toMatchObject({ status: "FAIL", detail: "ca-key.pem is not ca-cert.pem's key" });
         expect(await detail({ ...base, "cert-chain.pem": w.root.pem + w.inter.c1.pem })).toMatchObject({ status: "FAIL", detail: "cert-chain.pem does not start with ca-cert.pem" });
-        expect(await detail({ ...base, "cert-chain.pem": w.inter.c1.pem })).toMatchObject({ status: "FAIL", detail: "cert-chain.pem does not end with root-cert.pem" });
+        expect(await detail({ ...base, "cert-chain.pem": w.inter.c1.pem })).toMatchObject({ status: "FAIL", detail: "cert-chain.pem does not end with the root that signed ca-cert.pem" });
         const leafLike = await intermediateCa(w.root, "c1", daysAgo(1), 90, { ca: false });
         expect(await detail(cacerts(leafLike, w.root))).toMatchObject({ status: "FAIL", detail: expect.stringContaining("it is not a CA") });
         expect(await detail({ ...base, "ca-key.pem": "" })).toMatchObject({ status: "FAIL", detail: "cacerts lacks ca-key.pem" });
@@ -240,6 +245,68 @@ describe("cacerts and the trust chain", () => {
         expect(row(rows, "intermediate lifetime", "c2")!.detail).toBe("200 days left (until 2026-12-18): in its last third, the next pulumi up re-issues it");
         expect(row(rows, "root lifetime", "mesh")).toMatchObject({ status: "WARN", detail: "355 days left (until 2027-05-22), under 400" });
         expect(exitCode(rows)).toBe(1);
+    });
+});
+
+describe("a root rotation (stacks/rotation.ts): two roots in root-cert.pem and trustBundlePem", () => {
+    /** The mesh after the `up` of a phase: cacerts trust `trusted`, intermediates signed by `issuing`. */
+    async function rotating(phase: "trust" | "issue" | "retire") {
+        const w = await healthy();
+        const next = await rootCa("local-mesh", daysAgo(2), 365, "local-mesh Root CA 2");
+        const issuing = phase === "trust" ? w.root : next;
+        const trusted = phase === "retire" ? [next] : [w.root, next];
+        const bundle = trusted.map((r) => r.pem).join("");
+        for (const c of ["c1", "c2"]) {
+            const inter = phase === "trust" ? w.inter[c] : await intermediateCa(next, c, daysAgo(1), 90);
+            update(w, c, { cacerts: { ok: true, value: { ...cacerts(inter, issuing), "root-cert.pem": bundle } } });
+        }
+        w.outputs = { ...w.outputs, rootCertificatePem: issuing.pem, trustBundlePem: bundle };
+        return { w, next };
+    }
+
+    test.each(["trust", "issue", "retire"] as const)("phase %s, every primary up to date: no failure, no warning", async (phase) => {
+        const { w } = await rotating(phase);
+        const rows = check(w);
+        expect(failing(rows)).toEqual([]);
+        const shared = row(rows, "root shared", "mesh")!.detail;
+        if (phase === "retire") expect(shared).toMatch(/^c1, c2, the stack output: one root, CN=local-mesh Root CA 2, O=local-mesh/);
+        else expect(shared).toMatch(new RegExp(`^c1, c2, the stack output: 2 roots trusted \\(a root rotation\\): local-mesh Root CA [0-9A-F:]{11}…, local-mesh Root CA 2 [0-9A-F:]{11}…; issuing from local-mesh Root CA${phase === "issue" ? " 2" : ""}$`));
+        expect(rows.filter((r) => r.check === "root lifetime").map((r) => r.detail)).toEqual(
+            phase === "retire" ? ["363 days left (until 2027-05-30)"] : ["local-mesh Root CA: 355 days left (until 2027-05-22)", "local-mesh Root CA 2: 363 days left (until 2027-05-30)"],
+        );
+        if (phase !== "retire") expect(row(rows, "cacerts chain", "c1")!.detail).toMatch(new RegExp(`→ local-mesh Root CA${phase === "issue" ? " 2" : ""}; cert-chain\\.pem and ca-key\\.pem match; root-cert\\.pem trusts 2 roots$`));
+    });
+
+    test("a primary left behind (its cacerts still trusting the old root alone) fails: the others' workloads are refused there", async () => {
+        const { w } = await rotating("issue");
+        update(w, "c2", { cacerts: { ok: true, value: cacerts(w.inter.c2, w.root) } });
+        const rows = check(w);
+        expect(row(rows, "cacerts chain", "c2")!.status).toBe("PASS");
+        expect(row(rows, "root shared", "mesh")).toMatchObject({
+            status: "FAIL",
+            detail:
+                "root-cert.pem of c2 differs from the stack output trustBundlePem; the intermediate of c2 is not signed by the stack output rootCertificatePem (local-mesh Root CA 2); " +
+                "c2 does not trust local-mesh Root CA 2, which signs c1's intermediate: workloads of c1 are refused there",
+        });
+        expect(exitCode(rows)).toBe(1);
+    });
+
+    test("an intermediate signed by neither trusted root fails its chain", async () => {
+        const { w } = await rotating("trust");
+        const stranger = await rootCa("local-mesh", daysAgo(2), 365, "local-mesh Root CA 3");
+        const data = w.facts.get("c1")!.cacerts as { value: Record<string, string> };
+        const inter = await intermediateCa(stranger, "c1", daysAgo(1), 90);
+        update(w, "c1", { cacerts: { ok: true, value: { ...data.value, "ca-cert.pem": inter.pem, "ca-key.pem": inter.keyPem, "cert-chain.pem": inter.pem + stranger.pem } } });
+        expect(row(check(w), "cacerts chain", "c1")).toMatchObject({
+            status: "FAIL",
+            detail: "ca-cert.pem: its issuer (CN=local-mesh Root CA 3, O=local-mesh) is none of the 2 roots in root-cert.pem (local-mesh Root CA, local-mesh Root CA 2)",
+        });
+    });
+
+    test("a stack deployed before rotation existed (no trustBundlePem) is judged by rootCertificatePem", async () => {
+        const w = await healthy();
+        expect(w.outputs.trustBundlePem).toBeUndefined();
+        expect(failing(check(w))).toEqual([]);
     });
 });
 

@@ -18,12 +18,12 @@ async function keyPem(key: CryptoKey): Promise<string> {
     return x509.PemConverter.encode(await webcrypto.subtle.exportKey("pkcs8", key as any), "PRIVATE KEY");
 }
 
-/** A root CA valid from `from` for `days`. */
-export async function rootCa(name: string, from: Date, days: number): Promise<Ca> {
+/** A root CA valid from `from` for `days`; its CN is `<name> Root CA` unless given (a later generation's). */
+export async function rootCa(name: string, from: Date, days: number, commonName = `${name} Root CA`): Promise<Ca> {
     const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
         serialNumber: "01",
-        name: `CN=${name} Root CA, O=${name}`,
+        name: `CN=${commonName}, O=${name}`,
         notBefore: from,
         notAfter: new Date(from.getTime() + days * DAY),
         keys,
