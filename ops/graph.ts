@@ -5,6 +5,9 @@
  */
 import { X509Certificate } from "crypto";
 import { MeshConfig } from "../stacks/config";
+import { splitPems } from "../stacks/deployed";
+import { rootCommonName, rootGenerationOf } from "../stacks/root-guard";
+import { rootPlan } from "../stacks/rotation";
 import { MeshPlan } from "../stacks/topology";
 import { MeshOutputs } from "./stack";
 
@@ -47,7 +50,10 @@ export interface CaNode {
 }
 
 export interface TrustChain {
-    readonly root: CaNode;
+    /** Every trusted root, oldest first: one, or two during a root rotation. */
+    readonly roots: readonly CaNode[];
+    /** The root that signs the intermediates. */
+    readonly issuing: CaNode;
     readonly intermediates: readonly CaNode[];
 }
 
@@ -101,18 +107,19 @@ export function meshGraph(config: MeshConfig, plan: MeshPlan, outputs?: MeshOutp
         clouds.push({ id: nodeId("cloud", provider), label: CLOUDS[provider] ?? provider, networks });
     }
 
-    const root = rootNode(config, outputs?.rootCertificatePem, notes);
+    const { roots, issuing } = rootNodes(config, outputs, notes);
     const primaries = plan.clusters.filter((p) => p.isPrimary);
+    const trustLine = roots.length > 1 ? [`root-cert.pem: ${roots.map((r) => r.label).join(" + ")}`] : [];
     const intermediates = primaries.map(
         (p): CaNode => ({
             id: nodeId("ca", p.cluster.name),
             label: `intermediate CA ${p.cluster.name}`,
-            lines: [`L=${p.cluster.name}, ${config.pki.intermediateValidityDays} d`, `re-issued after ${Math.round((config.pki.intermediateValidityDays * 2) / 3)} d`],
+            lines: [`L=${p.cluster.name}, ${config.pki.intermediateValidityDays} d`, `re-issued after ${Math.round((config.pki.intermediateValidityDays * 2) / 3)} d`, ...trustLine],
         }),
     );
 
     const edges: Edge[] = [];
-    for (const ca of intermediates) edges.push({ from: root.id, to: ca.id, kind: "issues", label: "signs" });
+    for (const ca of intermediates) edges.push({ from: issuing.id, to: ca.id, kind: "issues", label: "signs" });
     for (const p of primaries) edges.push({ from: nodeId("ca", p.cluster.name), to: clusterId(p.cluster.name), kind: "cacerts", label: "cacerts" });
     const isPrimary = new Set(primaries.map((p) => p.cluster.name));
     for (const p of primaries) {
@@ -131,23 +138,50 @@ export function meshGraph(config: MeshConfig, plan: MeshPlan, outputs?: MeshOutp
         }
     }
     if (mode === "deployed" && !outputs?.rootCertificatePem) notes.push("the outputs hold no rootCertificatePem");
+    if (config.pki.rotation) notes.push(`root rotation in progress: phase ${config.pki.rotation.phase}`);
     const title = `mesh ${config.meshId} (trust domain ${config.trustDomain}, Istio ${config.istio.version}): ${mode}`;
-    return { mode, title, clouds, trust: { root, intermediates }, edges, notes };
+    return { mode, title, clouds, trust: { roots, issuing, intermediates }, edges, notes };
 }
 
-function rootNode(config: MeshConfig, pem: string | undefined, notes: string[]): CaNode {
-    const lines = [`${config.pki.keyAlgorithm}, ${config.pki.rootValidityDays} d`];
-    if (pem) {
+interface RootFacts {
+    readonly generation: number;
+    readonly pem?: string;
+}
+
+/**
+ * The trusted roots: from the outputs once deployed (`trustBundlePem`, `rootCertificatePem` the
+ * issuing one), else as the config plans them (stacks/rotation.ts: two roots during a rotation).
+ */
+function rootNodes(config: MeshConfig, outputs: MeshOutputs | undefined, notes: string[]): { roots: CaNode[]; issuing: CaNode } {
+    let facts: RootFacts[];
+    let issuingGeneration: number;
+    const deployed = outputs?.rootCertificatePem;
+    if (deployed) {
         try {
-            const cert = new X509Certificate(pem);
-            lines.splice(0, 1, cert.subject.split("\n").join(", "), `valid until ${isoDay(new Date(cert.validTo))}`, `SHA-256 ${cert.fingerprint256.slice(0, 23)}…`);
+            facts = splitPems(outputs?.trustBundlePem ?? deployed).map((pem) => ({ generation: rootGenerationOf(pem), pem }));
+            issuingGeneration = rootGenerationOf(deployed);
+            if (!facts.some((f) => f.generation === issuingGeneration)) facts.push({ generation: issuingGeneration, pem: deployed });
         } catch (e) {
-            notes.push(`rootCertificatePem does not parse: ${(e as Error).message}`);
+            notes.push(`the root certificates in the outputs do not parse: ${(e as Error).message}`);
+            facts = [{ generation: 1 }];
+            issuingGeneration = 1;
         }
     } else {
-        lines.unshift(`CN=${config.meshId} Root CA, O=${config.pki.organization}`);
+        const p = rootPlan(config.pki);
+        facts = p.roots.map((generation) => ({ generation }));
+        issuingGeneration = p.issuing;
     }
-    return { id: "ca_root", label: "root CA", lines };
+    const many = facts.length > 1;
+    const roots = facts.map((f): CaNode => {
+        const lines = [`${config.pki.keyAlgorithm}, ${config.pki.rootValidityDays} d`];
+        if (f.pem) {
+            const cert = new X509Certificate(f.pem);
+            lines.splice(0, 1, cert.subject.split("\n").join(", "), `valid until ${isoDay(new Date(cert.validTo))}`, `SHA-256 ${cert.fingerprint256.slice(0, 23)}…`);
+        } else lines.unshift(`CN=${rootCommonName(config.meshId, f.generation)}, O=${config.pki.organization}`);
+        if (many) lines.push(f.generation === issuingGeneration ? "issues the intermediates" : f.generation < issuingGeneration ? "still trusted, retiring" : "trusted, not yet issuing");
+        return { id: many ? `ca_root_${f.generation}` : "ca_root", label: many ? `root CA ${f.generation}` : "root CA", lines };
+    });
+    return { roots, issuing: roots[facts.findIndex((f) => f.generation === issuingGeneration)] };
 }
 
 function isoDay(d: Date): string {

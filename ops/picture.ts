@@ -6,21 +6,20 @@
  *   mesh-picture [--stack local] [--config Pulumi.<stack>.yaml] [--deployed | --outputs FILE]
  *                [--format svg|dot|mermaid|json] [-o FILE]
  */
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { ConfigError } from "../stacks/config";
 import { planMesh } from "../stacks/topology";
 import { meshGraph } from "./graph";
-import { toDot, toMermaid } from "./render";
+import { dotToSvg, toDot, toMermaid } from "./render";
 import { MeshOutputs, parsePlannedConfig, readOutputsFile, readStackConfigFile, readStackOutputs } from "./stack";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 const FORMATS = ["svg", "dot", "mermaid", "json"] as const;
 type Format = (typeof FORMATS)[number];
 
-function main(): number {
+async function main(): Promise<number> {
     const { values } = parseArgs({
         options: {
             stack: { type: "string", default: "local" },
@@ -63,7 +62,7 @@ function main(): number {
             text = toDot(graph);
             break;
         case "svg":
-            text = svg(toDot(graph));
+            text = await dotToSvg(toDot(graph));
             break;
     }
     if (output) fs.writeFileSync(output, text);
@@ -71,19 +70,10 @@ function main(): number {
     return 0;
 }
 
-function svg(dot: string): string {
-    try {
-        return execFileSync("dot", ["-Tsvg"], { input: dot, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
-    } catch (e) {
-        const err = e as NodeJS.ErrnoException & { stderr?: string };
-        if (err.code === "ENOENT") throw new Error("Graphviz's dot is not installed (Debian: apt-get install graphviz); or use --format dot or mermaid");
-        throw new Error(`dot -Tsvg failed: ${err.stderr ?? err.message}`);
-    }
-}
-
-try {
-    process.exitCode = main();
-} catch (e) {
-    process.stderr.write(`mesh-picture: ${e instanceof ConfigError ? e.message : (e as Error).message}\n`);
-    process.exitCode = 2;
-}
+main().then(
+    (code) => (process.exitCode = code),
+    (e) => {
+        process.stderr.write(`mesh-picture: ${e instanceof ConfigError ? e.message : (e as Error).message}\n`);
+        process.exitCode = 2;
+    },
+);

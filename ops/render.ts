@@ -1,8 +1,17 @@
 /**
- * Renderers of the mesh graph (graph.ts): Graphviz DOT (turned into SVG by `dot`, see picture.ts)
- * and Mermaid, which GitHub renders inline in a pull-request comment. Pure string building.
+ * Renderers of the mesh graph (graph.ts): Graphviz DOT, laid out as SVG by Graphviz itself (the
+ * WebAssembly build in @viz-js/viz, so no system package is needed wherever `npm ci` ran), and
+ * Mermaid, which GitHub renders inline in a pull-request comment.
  */
+import { instance } from "@viz-js/viz";
 import { ClusterNode, EdgeKind, MeshGraph } from "./graph";
+
+/** SVG of a DOT graph; throws with Graphviz's own messages when the DOT is invalid. */
+export async function dotToSvg(dot: string): Promise<string> {
+    const result = (await instance()).render(dot, { format: "svg" });
+    if (result.status !== "success") throw new Error(`Graphviz: ${result.errors.map((e) => e.message.trim()).join("; ")}`);
+    return result.output;
+}
 
 const FILL = { primary: "#dbeafe", remote: "#f1f5f9", ca: "#dcfce7" } as const;
 const STROKE = { primary: "#1d4ed8", remote: "#64748b", ca: "#15803d" } as const;
@@ -44,7 +53,7 @@ export function toDot(g: MeshGraph): string {
     }
     out.push("  subgraph cluster_trust {");
     out.push(`    label=<<b>trust chain</b>>; style=rounded; color="${STROKE.ca}";`);
-    for (const ca of [g.trust.root, ...g.trust.intermediates]) {
+    for (const ca of [...g.trust.roots, ...g.trust.intermediates]) {
         out.push(`    ${ca.id} [label=${dotLabel(ca.label, ca.lines)}, fillcolor="${FILL.ca}", color="${STROKE.ca}"];`);
     }
     out.push("  }");
@@ -83,7 +92,7 @@ export function toMermaid(g: MeshGraph): string {
         out.push("  end");
     }
     out.push(`  subgraph trust["trust chain"]`);
-    for (const ca of [g.trust.root, ...g.trust.intermediates]) out.push(`    ${ca.id}${label(ca.label, ca.lines)}`);
+    for (const ca of [...g.trust.roots, ...g.trust.intermediates]) out.push(`    ${ca.id}${label(ca.label, ca.lines)}`);
     out.push("  end");
     for (const e of g.edges) out.push(`  ${e.from} ${e.mutual ? "<" : ""}${MERMAID_ARROW[e.kind](mermaidText(e.label))} ${e.to}`);
     const ids = (role: "primary" | "remote") => g.clouds.flatMap((c) => c.networks.flatMap((n) => n.clusters.filter((x) => x.role === role).map((x) => x.id)));
@@ -92,6 +101,6 @@ export function toMermaid(g: MeshGraph): string {
         if (ids(role).length > 0) out.push(`  class ${ids(role).join(",")} ${role}`);
     }
     out.push(`  classDef ca fill:${FILL.ca},stroke:${STROKE.ca}`);
-    out.push(`  class ${[g.trust.root, ...g.trust.intermediates].map((c) => c.id).join(",")} ca`);
+    out.push(`  class ${[...g.trust.roots, ...g.trust.intermediates].map((c) => c.id).join(",")} ca`);
     return out.join("\n") + "\n";
 }

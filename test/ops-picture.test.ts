@@ -1,5 +1,4 @@
 /** The mesh picture: the graph model (ops/graph.ts), its renderers (ops/render.ts) and the planned config (ops/stack.ts). */
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -7,7 +6,7 @@ import fc from "fast-check";
 import { ConfigError, MeshConfig, parseMeshConfig } from "../stacks/config";
 import { planMesh } from "../stacks/topology";
 import { meshGraph, nodeId } from "../ops/graph";
-import { dotHtml, mermaidText, toDot, toMermaid } from "../ops/render";
+import { dotHtml, dotToSvg, mermaidText, toDot, toMermaid } from "../ops/render";
 import { parsePlannedConfig, readStackConfigFile } from "../ops/stack";
 import { rootCa } from "./support/certs";
 
@@ -58,7 +57,7 @@ describe("the graph model", () => {
             "c2 watches c3: watches",
             "c2 serves c4: serves (xDS, injection) + watches",
         ]);
-        expect(g.trust.root.lines).toEqual(["CN=local-mesh Root CA, O=Local Mesh", "ECDSA, 365 d"]);
+        expect(g.trust.roots.map((r) => [r.id, ...r.lines])).toEqual([["ca_root", "CN=local-mesh Root CA, O=Local Mesh", "ECDSA, 365 d"]]);
         expect(g.trust.intermediates.map((i) => [i.label, ...i.lines])).toEqual([
             ["intermediate CA c1", "L=c1, 90 d", "re-issued after 60 d"],
             ["intermediate CA c2", "L=c2, 90 d", "re-issued after 60 d"],
@@ -74,8 +73,31 @@ describe("the graph model", () => {
         expect(g.mode).toBe("deployed");
         expect(g.clouds[0].networks[0].clusters[0].lines).toEqual(["primary: runs istiod", "API https://127.0.0.1:32401", "east-west gateway gw-1.elb.c1.mesh.test", "  exposes 15443 cross-network, 15012/15017 istiod"]);
         expect(g.clouds[0].networks[1].clusters[0].lines).toContain("east-west gateway (no address)");
-        expect(g.trust.root.lines.slice(0, 2)).toEqual(["CN=local-mesh Root CA, O=local-mesh", "valid until 2027-01-01"]);
-        expect(g.trust.root.lines[2]).toMatch(/^SHA-256 [0-9A-F:]{23}…$/);
+        expect(g.trust.roots).toHaveLength(1);
+        expect(g.trust.roots[0].lines.slice(0, 2)).toEqual(["CN=local-mesh Root CA, O=local-mesh", "valid until 2027-01-01"]);
+        expect(g.trust.roots[0].lines[2]).toMatch(/^SHA-256 [0-9A-F:]{23}…$/);
+    });
+
+    test("mid root rotation: both roots, the new one signing, as planned and as deployed", async () => {
+        const raw = { ...localLike(), pki: { organization: "Local Mesh", rootValidityDays: 365, intermediateValidityDays: 90, rotation: { phase: "issue" } } };
+        const planned = graphOf(parseMeshConfig(raw));
+        expect(planned.trust.roots.map((r) => [r.id, r.label, r.lines[0], r.lines[r.lines.length - 1]])).toEqual([
+            ["ca_root_1", "root CA 1", "CN=local-mesh Root CA, O=Local Mesh", "still trusted, retiring"],
+            ["ca_root_2", "root CA 2", "CN=local-mesh Root CA 2, O=Local Mesh", "issues the intermediates"],
+        ]);
+        expect(planned.edges.filter((e) => e.kind === "issues").map((e) => `${e.from} → ${e.to}`)).toEqual(["ca_root_2 → ca_c1", "ca_root_2 → ca_c2"]);
+        expect(planned.trust.intermediates[0].lines).toContain("root-cert.pem: root CA 1 + root CA 2");
+        expect(planned.notes).toContain("root rotation in progress: phase issue");
+
+        // Phase trust, deployed: the old root still signs; trustBundlePem holds both.
+        const from = new Date("2026-01-01T00:00:00Z");
+        const [old, next] = [await rootCa("local-mesh", from, 365), await rootCa("local-mesh", from, 365, "local-mesh Root CA 2")];
+        const deployed = graphOf(parseMeshConfig({ ...raw, pki: { ...raw.pki, rotation: { phase: "trust" } } }), { rootCertificatePem: old.pem, trustBundlePem: old.pem + next.pem });
+        expect(deployed.trust.roots.map((r) => [r.label, r.lines[0], r.lines[r.lines.length - 1]])).toEqual([
+            ["root CA 1", "CN=local-mesh Root CA, O=local-mesh", "issues the intermediates"],
+            ["root CA 2", "CN=local-mesh Root CA 2, O=local-mesh", "trusted, not yet issuing"],
+        ]);
+        expect(deployed.trust.issuing.id).toBe("ca_root_1");
     });
 
     test("the production stack: clouds apart, each network its own box", () => {
@@ -135,18 +157,11 @@ describe("renderers", () => {
         expect(dotHtml(`a<b>&"c"`)).toBe("a&lt;b&gt;&amp;&quot;c&quot;");
     });
 
-    const hasDot = (() => {
-        try {
-            execFileSync("dot", ["-V"], { stdio: "ignore" });
-            return true;
-        } catch {
-            return false;
-        }
-    })();
-    (hasDot ? test : test.skip)("Graphviz renders the DOT to an SVG naming every cluster", () => {
-        const svg = execFileSync("dot", ["-Tsvg"], { input: toDot(g()), encoding: "utf8" });
+    test("Graphviz (WebAssembly, no system package) lays the DOT out as an SVG naming every cluster and root", async () => {
+        const svg = await dotToSvg(toDot(g()));
         expect(svg).toContain("<svg");
         for (const c of ["c1", "c2", "c3", "c4", "root CA"]) expect(svg).toContain(`>${c}</text>`);
+        await expect(dotToSvg("digraph { a -> }")).rejects.toThrow(/^Graphviz: .*syntax error/);
     });
 
     test("Mermaid (GitHub renders it in a pull-request comment): nested subgraphs, entity-escaped labels", () => {
