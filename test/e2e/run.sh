@@ -367,24 +367,26 @@ check "mesh-check passes: istiods synced, cacerts chains and one root, lifetimes
 # NAME SECRET STATUS ISTIOD; istiod's own cluster has no SECRET.
 check "istioctl remote-clusters (its own port-forward to istiod) lists c2, c3, c4 as synced through our secrets for c1" bash -c \
   "istioctl remote-clusters --kubeconfig '$MESH_LOCAL_STATE/clusters/c1/kubeconfig' | tee /dev/stderr | awk '\$2 ~ /istio-remote-secret-/ && \$3 == \"synced\" {print \$1}' | sort | paste -sd, | grep -qx 'c2,c3,c4'"
-# A broken remote secret: the check fails at once on its login, then on istiod's sync once its
-# watch of c3 times out (PILOT_REMOTE_CLUSTER_TIMEOUT, 30 s); restored, istiod re-syncs and it passes.
+# A remote secret whose token may write: one extra binding in c4 gives the reader ServiceAccount
+# `edit` everywhere (a real mistake: a hand-made binding for debugging). Every primary's secret for
+# c4 carries that token, so the check fails on both and exits 1; the binding removed, it passes.
+# (Editing the secret itself is no harmless test here: istiod 1.29.1 stopped its old watch of the
+# cluster on such an edit and never started the new one, even after the secret was put back.)
 mesh_check_detects() {
-  local orig bad code rc=0
-  orig="$(kc c1 -n istio-system get secret istio-remote-secret-c3 -o jsonpath='{.data.c3}')" || return 1
-  bad="$(base64 -d <<<"$orig" | sed -E 's/^( *token: ).*/\1mesh-e2e-not-a-token/' | base64 -w0)"
-  kc c1 -n istio-system patch secret istio-remote-secret-c3 --type merge -p "{\"data\":{\"c3\":\"$bad\"}}" >/dev/null || return 1
-  "${MESH_CHECK[@]}" >"$TMP/mesh-check-broken.txt" 2>&1; code=$?
-  [[ $code == 1 ]] || { echo "mesh-check exited $code with a broken remote secret, expected 1"; rc=1; }
-  grep -qE '^FAIL +remote login +c1 → c3 +listing Services with the token fails: HTTP 401' "$TMP/mesh-check-broken.txt" || { cat "$TMP/mesh-check-broken.txt"; rc=1; }
-  retry 120 bash -c "${MESH_CHECK[*]} >'$TMP/mesh-check-timeout.txt' 2>&1; grep -E '^FAIL +istiod sync +c1 +.*c3 TIMEOUT' '$TMP/mesh-check-timeout.txt'" || { cat "$TMP/mesh-check-timeout.txt"; rc=1; }
-  kc c1 -n istio-system patch secret istio-remote-secret-c3 --type merge -p "{\"data\":{\"c3\":\"$orig\"}}" >/dev/null || return 1
-  retry 120 mesh_check_passes || rc=1
+  local p rc=0
+  kc c4 create clusterrolebinding mesh-e2e-reader-writes --clusterrole=edit --serviceaccount=istio-system:istio-reader-service-account >/dev/null || return 1
+  retry 30 bash -c "${MESH_CHECK[*]} >'$TMP/mesh-check-broken.txt' 2>&1; [[ \$? == 1 ]]" >/dev/null || { echo "mesh-check did not exit 1 with a writing reader token"; rc=1; }
+  for p in "${PRIMARIES[@]}"; do
+    grep -qE "^FAIL +remote read-only +$p → c4 +the token may .*create pods" "$TMP/mesh-check-broken.txt" || { echo "no read-only failure for $p → c4"; rc=1; }
+  done
+  (( $(grep -c '^FAIL' "$TMP/mesh-check-broken.txt") == ${#PRIMARIES[@]} )) || { echo "other rows failed too"; rc=1; }
+  ((rc == 0)) || cat "$TMP/mesh-check-broken.txt"
+  kc c4 delete clusterrolebinding mesh-e2e-reader-writes >/dev/null || return 1
+  retry 30 mesh_check_passes || rc=1
   return $rc
 }
-check "mesh-check detects a broken remote secret (exit 1: login refused, then istiod's watch times out) and passes once it is restored" mesh_check_detects
+check "mesh-check fails (exit 1) on a remote secret whose token may write, naming both primaries' secrets for c4, and passes once the binding is gone" mesh_check_detects
 pictures() {
-  ensure_packages dot:graphviz
   scripts/mesh-picture --stack "$STACK" -o "$TMP/planned.svg" || return 1
   scripts/mesh-picture --stack "$STACK" --outputs "$TMP/outputs.json" -o "$TMP/deployed.svg" || return 1
   scripts/mesh-picture --stack "$STACK" --outputs "$TMP/outputs.json" --format mermaid >"$TMP/deployed.mmd" || return 1
