@@ -13,6 +13,8 @@ import { annotatePod, clients, informer } from "./kube.mjs";
 export const SERVING_ANNOTATION = "local.mesh.test/istiod-serving";
 const NAMESPACE = "istio-system";
 const CACERTS_KEYS = ["ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem"];
+/** istiod's monitoring port in its pod (the chart's containerPort; istioctl's default). */
+const MONITORING_PORT = 15014;
 
 /** Host ports of cluster I's istiod: 20000 + 100·I + the last two digits of the pod port. */
 export function istiodPorts(index) {
@@ -30,6 +32,7 @@ export class HostIstiod {
         this.ports = istiodPorts(cluster.index);
         this.deployment = undefined;
         this.pods = new Map();
+        this.forwarded = new Set(); // uids of pods with a PortForward
         this.proc = undefined;
         this.hash = undefined;
         this.ready = false;
@@ -49,7 +52,7 @@ export class HostIstiod {
         informer(this.c, `/api/v1${ns}/pods`, () => this.c.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: "app=istiod" }), {
             add: (p) => this.onPod(p),
             update: (p) => this.onPod(p),
-            delete: (p) => this.pods.delete(p.metadata.name),
+            delete: (p) => (this.pods.delete(p.metadata.name), this.forwarded.delete(p.metadata.uid)),
         }, this.log, "app=istiod");
         this.timer = setInterval(() => this.probe(), 1000);
         return this;
@@ -80,7 +83,32 @@ export class HostIstiod {
 
     onPod(p) {
         this.pods.set(p.metadata.name, p);
-        return this.markServing(p);
+        return Promise.all([this.markServing(p), this.portForward(p)]);
+    }
+
+    /**
+     * `kubectl port-forward` to the pod's monitoring port (istioctl reads /debug/* that way) lands
+     * on this istiod's, from localhost as in the pod: kwok's PortForward for the pod, owned by it
+     * (local-clusters.sh enables the kind). No other port of the pod is forwarded.
+     */
+    async portForward(p) {
+        const uid = p.metadata.uid;
+        if (this.forwarded.has(uid) || p.metadata.deletionTimestamp) return;
+        this.forwarded.add(uid);
+        const body = {
+            apiVersion: "kwok.x-k8s.io/v1alpha1",
+            kind: "PortForward",
+            metadata: { name: p.metadata.name, namespace: NAMESPACE, ownerReferences: [{ apiVersion: "v1", kind: "Pod", name: p.metadata.name, uid }] },
+            spec: { forwards: [{ ports: [MONITORING_PORT], target: { address: "127.0.0.1", port: this.ports.monitoring } }] },
+        };
+        try {
+            await this.c.custom.createNamespacedCustomObject({ group: "kwok.x-k8s.io", version: "v1alpha1", namespace: NAMESPACE, plural: "portforwards", body });
+        } catch (e) {
+            if (e.code !== 409) {
+                this.forwarded.delete(uid);
+                this.log(`PortForward for ${p.metadata.name}: ${e.message?.split("\n")[0] ?? e}`);
+            }
+        }
     }
 
     async markServing(p) {

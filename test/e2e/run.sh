@@ -351,6 +351,58 @@ analyze() {
 }
 check "istioctl analyze reports no errors in any cluster" analyze
 
+# ------------------------------------------------------------------ see and check the mesh (scripts/mesh-check, scripts/mesh-picture)
+# mesh-check from the outside with the admin kubeconfigs; istiod's /debug/clusterz through a
+# port-forward, as istioctl reads it (locally: kwok's PortForward, kept by the local cloud).
+# E2E_ARTIFACTS=DIR keeps the check's table and the pictures (the README shows them).
+MESH_CHECK=(scripts/mesh-check --stack "$STACK" --outputs "$TMP/outputs.json")
+mesh_check_passes() {
+  "${MESH_CHECK[@]}" >"$TMP/mesh-check.txt" 2>&1 || { cat "$TMP/mesh-check.txt"; return 1; }
+  grep -qE ' 0 warnings, 0 failed$' "$TMP/mesh-check.txt" || { cat "$TMP/mesh-check.txt"; return 1; }
+  local p
+  for p in "${PRIMARIES[@]}"; do
+    grep -qE "^PASS +istiod sync +$p +$(jq -r 'map(. + " synced") | join(", ")' <<<"${WATCHES[$p]}")\$" "$TMP/mesh-check.txt" || { cat "$TMP/mesh-check.txt"; return 1; }
+  done
+}
+check "mesh-check passes: istiods synced, cacerts chains and one root, lifetimes, remote secrets log in read-only, gateways (exit 0)" mesh_check_passes
+# NAME SECRET STATUS ISTIOD; istiod's own cluster has no SECRET.
+check "istioctl remote-clusters (its own port-forward to istiod) lists c2, c3, c4 as synced through our secrets for c1" bash -c \
+  "istioctl remote-clusters --kubeconfig '$MESH_LOCAL_STATE/clusters/c1/kubeconfig' | tee /dev/stderr | awk '\$2 ~ /istio-remote-secret-/ && \$3 == \"synced\" {print \$1}' | sort | paste -sd, | grep -qx 'c2,c3,c4'"
+# A remote secret whose token may write: one extra binding in c4 gives the reader ServiceAccount
+# `edit` everywhere (a real mistake: a hand-made binding for debugging). Every primary's secret for
+# c4 carries that token, so the check fails on both and exits 1; the binding removed, it passes.
+# (Editing the secret itself is no harmless test here: istiod 1.29.1 stopped its old watch of the
+# cluster on such an edit and never started the new one, even after the secret was put back.)
+mesh_check_detects() {
+  local p rc=0
+  kc c4 create clusterrolebinding mesh-e2e-reader-writes --clusterrole=edit --serviceaccount=istio-system:istio-reader-service-account >/dev/null || return 1
+  retry 30 bash -c "${MESH_CHECK[*]} >'$TMP/mesh-check-broken.txt' 2>&1; [[ \$? == 1 ]]" >/dev/null || { echo "mesh-check did not exit 1 with a writing reader token"; rc=1; }
+  for p in "${PRIMARIES[@]}"; do
+    grep -qE "^FAIL +remote read-only +$p → c4 +the token may .*create pods" "$TMP/mesh-check-broken.txt" || { echo "no read-only failure for $p → c4"; rc=1; }
+  done
+  (( $(grep -c '^FAIL' "$TMP/mesh-check-broken.txt") == ${#PRIMARIES[@]} )) || { echo "other rows failed too"; rc=1; }
+  ((rc == 0)) || cat "$TMP/mesh-check-broken.txt"
+  kc c4 delete clusterrolebinding mesh-e2e-reader-writes >/dev/null || return 1
+  retry 30 mesh_check_passes || rc=1
+  return $rc
+}
+check "mesh-check fails (exit 1) on a remote secret whose token may write, naming both primaries' secrets for c4, and passes once the binding is gone" mesh_check_detects
+pictures() {
+  scripts/mesh-picture --stack "$STACK" -o "$TMP/planned.svg" || return 1
+  scripts/mesh-picture --stack "$STACK" --outputs "$TMP/outputs.json" -o "$TMP/deployed.svg" || return 1
+  scripts/mesh-picture --stack "$STACK" --outputs "$TMP/outputs.json" --format mermaid >"$TMP/deployed.mmd" || return 1
+  local c f
+  for f in planned deployed; do
+    grep -q '<svg' "$TMP/$f.svg" && grep -q ": $f<" "$TMP/$f.svg" || { echo "$f.svg is not the $f picture"; return 1; }
+    for c in "${CLUSTERS[@]}" "root CA"; do grep -q ">$c</text>" "$TMP/$f.svg" || { echo "$f.svg does not show $c"; return 1; }; done
+  done
+  # Graphviz writes '-' as &#45;.
+  for c in "${CLUSTERS[@]}"; do sed 's/&#45;/-/g' "$TMP/deployed.svg" | grep -qF "$(address "$c")" || { echo "deployed.svg lacks $c's gateway address"; return 1; }; done
+  grep -qx 'flowchart LR' "$TMP/deployed.mmd" || return 1
+  if [[ -n ${E2E_ARTIFACTS:-} ]]; then mkdir -p "$E2E_ARTIFACTS" && cp "$TMP"/{planned.svg,deployed.svg,deployed.mmd,mesh-check.txt,mesh-check-broken.txt} "$E2E_ARTIFACTS/"; fi
+}
+check "mesh-picture renders the planned and the deployed mesh (SVG with every cluster and gateway address; Mermaid)" pictures
+
 # ------------------------------------------------------------------ idempotence
 check "second pulumi up changes nothing" timed "no-op up" bash -c "pulumi up --stack '$STACK' --yes --skip-preview --suppress-progress --expect-no-changes >'$TMP/up2.log' 2>&1 || { cat '$TMP/up2.log'; exit 1; }"
 check "pulumi preview --expect-no-changes" bash -c "pulumi preview --stack '$STACK' --expect-no-changes --suppress-progress >'$TMP/preview2.log' 2>&1 || { cat '$TMP/preview2.log'; exit 1; }"

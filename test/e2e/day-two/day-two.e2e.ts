@@ -8,7 +8,7 @@ import { execFileSync, spawn } from "child_process";
 import { X509Certificate } from "crypto";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { cacerts, changes, configure, deploymentGenerations, distributedRoots, eventually, fingerprints, helmRevisions, istiodClusters, kubectl, kubectlJson, LocalCluster, meshConfig, meshStack, PROJECT, pulumiCli, REPO, servedChain, stepRecorder } from "./world";
+import { cacerts, changes, configure, deploymentGenerations, distributedRoots, eventually, fingerprints, helmRevisions, istiodClusters, kubectl, kubectlJson, LocalCluster, meshCheck, meshConfig, meshStack, PROJECT, pulumiCli, REPO, servedChain, stepRecorder } from "./world";
 
 const base: LocalCluster[] = [
     { name: "c1", network: "net1" },
@@ -152,6 +152,19 @@ describe("root CA rotation, phase by phase, with the real istiods", () => {
         expect(changes((await stack.preview(quiet)).changeSummary)).toEqual(expected);
         await timed(label, () => stack.up(quiet));
     };
+    /**
+     * scripts/mesh-check on the mesh as this phase left it passes, every row (istiods restarted by
+     * the phase may still be syncing at first); `roots` is what its trust row must report.
+     */
+    async function meshCheckPasses(config: Record<string, unknown>, roots: RegExp) {
+        let rows: Awaited<ReturnType<typeof meshCheck>> = [];
+        await eventually("mesh-check to pass", 90, async () => {
+            rows = await meshCheck(stack, config);
+            return rows.every((r) => r.status === "PASS");
+        }).catch(() => undefined);
+        expect(rows.filter((r) => r.status !== "PASS")).toEqual([]);
+        expect(rows.find((r) => r.check === "root shared")?.detail).toMatch(roots);
+    }
 
     test("trust: a second root, trusted everywhere, multi-root istiods", async () => {
         oldRoot = cacerts("c1")["root-cert.pem"];
@@ -162,6 +175,7 @@ describe("root CA rotation, phase by phase, with the real istiods", () => {
         expect(fingerprints(newRoot)).toHaveLength(1);
         await distributes([oldRoot, newRoot]);
         await servesFromCurrentIntermediate();
+        await meshCheckPasses(phase("trust"), /: 2 roots trusted \(a root rotation\): .*; issuing from day-two Root CA$/);
     });
 
     test("issue: intermediates from the new root, both roots still trusted", async () => {
@@ -170,6 +184,7 @@ describe("root CA rotation, phase by phase, with the real istiods", () => {
         for (const c of ["c1", "c2"]) expect(new X509Certificate(cacerts(c)["ca-cert.pem"]).verify(new X509Certificate(newRoot).publicKey)).toBe(true);
         await distributes([oldRoot, newRoot]);
         await servesFromCurrentIntermediate();
+        await meshCheckPasses(phase("issue"), /: 2 roots trusted \(a root rotation\): .*; issuing from day-two Root CA 2$/);
     });
 
     test("retire: the old root goes; only the new root is trusted", async () => {
@@ -177,6 +192,7 @@ describe("root CA rotation, phase by phase, with the real istiods", () => {
         await up("rotation: retire", { delete: 2, update: 4 });
         await distributes([newRoot]);
         await servesFromCurrentIntermediate();
+        await meshCheckPasses(phase("retire"), /: one root, CN=day-two Root CA 2, /);
     });
 
     test("done: rootGeneration 2 turns multi-root trust off; nothing else changes", async () => {

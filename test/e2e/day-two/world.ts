@@ -177,3 +177,29 @@ export function helmRevisions(cluster: string, release: string, namespace = "ist
 export function pulumiCli(...args: string[]): string {
     return execFileSync("pulumi", [...args, "--non-interactive"], { cwd: project(), encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
+
+/**
+ * scripts/mesh-check on a stack of the scratch project, as an operator runs it: its config as a
+ * stack file, its outputs (secrets included: the CLI would read them with --show-secrets), the
+ * local clusters' admin kubeconfigs from the config. Its rows (--json); exit 2 (it could not run) throws.
+ */
+export async function meshCheck(stack: Stack, config: Record<string, unknown>): Promise<{ status: string; check: string; subject: string; detail: string }[]> {
+    const dir = fs.mkdtempSync(path.join(STATE, "day-two", "check-"));
+    try {
+        const file = path.join(dir, "Pulumi.day-two.yaml");
+        fs.writeFileSync(file, JSON.stringify({ config: Object.fromEntries(Object.entries(config).map(([k, v]) => [`mesh:${k}`, v])) }));
+        const outputs = path.join(dir, "outputs.json");
+        fs.writeFileSync(outputs, JSON.stringify(Object.fromEntries(Object.entries(await stack.outputs()).map(([k, v]) => [k, v.value]))), { mode: 0o600 });
+        let out: string;
+        try {
+            out = execFileSync(path.join(REPO, "scripts/mesh-check"), ["--stack", stack.name, "--config", file, "--outputs", outputs, "--json"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        } catch (e) {
+            const err = e as { status?: number; stdout?: string; stderr?: string };
+            if (err.status !== 1 || !err.stdout) throw new Error(`mesh-check exited ${err.status}: ${err.stderr}`);
+            out = err.stdout;
+        }
+        return JSON.parse(out).rows;
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
