@@ -4,9 +4,9 @@ import { meshOutputs } from "./components/outputs";
 import { ConfigError } from "./stacks/config";
 import { loadMeshConfig } from "./stacks/loader";
 
-function load() {
+async function load() {
     try {
-        return loadMeshConfig();
+        return await loadMeshConfig();
     } catch (e) {
         // A RunError prints the message alone, with every config problem, and no stack trace.
         if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
@@ -14,12 +14,5 @@ function load() {
     }
 }
 
-const outputs = meshOutputs(new Mesh("mesh", load()));
-
-export const meshId = outputs.meshId;
-export const trustDomain = outputs.trustDomain;
-export const rootCertificatePem = outputs.rootCertificatePem;
-export const istio = outputs.istio;
-export const networks = outputs.networks;
-export const clusters = outputs.clusters;
-export const teams = outputs.teams;
+/** The stack's outputs are the object returned here: the contract of components/outputs.ts. */
+export = async () => meshOutputs(new Mesh("mesh", await load()));

@@ -77,7 +77,7 @@ export function meshSteps(config: MeshConfig): Map<string, Step> {
     }
     for (const p of clusterPlans.filter((x) => !x.isPrimary)) {
         const n = p.cluster.name;
-        add(`${n}/istiod`, "kubernetes:helm.sh/v3:Release", [`${n}/base`, `${p.controlPlane}/lb`]);
+        add(`${n}/istiod`, "kubernetes:helm.sh/v3:Release", [`${n}/base`, `${p.controlPlane}/lb`, `${p.controlPlane}/istiod`, `${p.controlPlane}/istio-config`]);
     }
     // The reader may read once the istiod chart has bound its ClusterRole.
     for (const p of clusterPlans) add(`${p.cluster.name}/token`, "kubernetes:core/v1:Secret", [`${p.cluster.name}/base`, `${p.cluster.name}/istiod`]);

@@ -31,6 +31,7 @@ export class Mesh extends pulumi.ComponentResource {
         const o = { parent: this };
         const plan = (this.plan = planMesh(config));
         const mesh = { meshId: config.meshId, trustDomain: config.trustDomain, istio: config.istio };
+        const readerTokenGeneration = config.remoteSecrets.tokenGeneration;
         this.pki = new MeshPki(`${name}-pki`, { meshId: config.meshId, pki: config.pki }, o);
 
         const handles = provisionClusters(name, plan, o);
@@ -40,17 +41,18 @@ export class Mesh extends pulumi.ComponentResource {
                 ? new EastWestGateway(`${name}-${p.cluster.name}-eastwest`, { mesh, plan: p, cluster: handles.get(p.cluster.name)!, namespace: cp.namespace.metadata.name, after }, o)
                 : undefined;
 
-        // Primaries first: a remote's istiod needs its primary's gateway address.
+        // Primaries first: a remote's istiod needs its primary's load-balancer address and istiod.
         for (const p of plan.clusters.filter((c) => c.isPrimary)) {
             const handle = handles.get(p.cluster.name)!;
             const ca = this.pki.intermediate(p.cluster.name).bundle;
-            const controlPlane = new IstioControlPlane(`${name}-${p.cluster.name}-istio`, { mesh, plan: p, cluster: handle, ca }, o);
+            const controlPlane = new IstioControlPlane(`${name}-${p.cluster.name}-istio`, { mesh, plan: p, cluster: handle, ca, readerTokenGeneration, multiRoot: this.pki.plan.multiRoot }, o);
             clusters.set(p.cluster.name, { plan: p, handle, controlPlane, gateway: gateway(p, controlPlane, [controlPlane.istiod]) });
         }
         for (const p of plan.clusters.filter((c) => !c.isPrimary)) {
             const handle = handles.get(p.cluster.name)!;
-            const primary = { address: clusters.get(p.controlPlane)!.controlPlane.gatewayAddress!, rootCertificatePem: this.pki.rootCertificatePem };
-            const controlPlane = new IstioControlPlane(`${name}-${p.cluster.name}-istio`, { mesh, plan: p, cluster: handle, primary }, o);
+            const served = clusters.get(p.controlPlane)!.controlPlane;
+            const primary = { address: served.gatewayAddress!, trustBundlePem: this.pki.trustBundlePem, serving: [served.istiod, ...served.istiodExposure] };
+            const controlPlane = new IstioControlPlane(`${name}-${p.cluster.name}-istio`, { mesh, plan: p, cluster: handle, primary, readerTokenGeneration }, o);
             clusters.set(p.cluster.name, { plan: p, handle, controlPlane });
         }
 

@@ -1,12 +1,16 @@
-/** The stack outputs application teams read through a StackReference; these names are a contract. */
+/**
+ * The stack outputs application teams read through a StackReference; these names are a contract,
+ * lib/contract.ts (test/contract.test.ts holds the two equal).
+ */
 import * as pulumi from "@pulumi/pulumi";
+import type { ClusterEntry, TeamEntry } from "../lib/contract";
 import { Mesh } from "./mesh";
 
 export interface ClusterOutput {
-    readonly provider: string;
+    readonly provider: ClusterEntry["provider"];
     readonly region?: string;
     readonly network: string;
-    readonly role: string;
+    readonly role: ClusterEntry["role"];
     /** For a remote: the primary whose istiod serves it. */
     readonly primary?: string;
     /** Only with mesh:access.adminKubeconfigOutputs; secret. */
@@ -16,11 +20,14 @@ export interface ClusterOutput {
 }
 
 export interface TeamOutput {
-    readonly role: string;
+    readonly role: TeamEntry["role"];
     readonly namespaces: readonly string[];
     /** Per cluster: a kubeconfig for the team's ServiceAccount, which may act only in its namespaces (secret). */
     readonly clusters: Record<string, { readonly kubeconfig: pulumi.Output<string> }>;
 }
+
+/** The program's outputs; resolved, they are lib/contract.ts's MeshStackOutputs. */
+export type MeshOutputs = ReturnType<typeof meshOutputs>;
 
 /** Leaves stay separate Outputs so that only the kubeconfigs are secret. */
 export function meshOutputs(mesh: Mesh) {
@@ -48,6 +55,7 @@ export function meshOutputs(mesh: Mesh) {
         meshId: config.meshId,
         trustDomain: config.trustDomain,
         rootCertificatePem: mesh.pki.rootCertificatePem,
+        trustBundlePem: mesh.pki.trustBundlePem,
         istio: { version: config.istio.version, chartRepository: config.istio.chartRepository },
         networks: mesh.plan.networks,
         clusters,

@@ -114,6 +114,15 @@ const pkiSchema = z.strictObject({
     rootValidityDays: positiveInt.default(3650),
     intermediateValidityDays: positiveInt.default(730),
     protectRoot: z.boolean().default(true),
+    /**
+     * Bump to re-issue every intermediate CA now, key included (a suspected key leak, a policy
+     * change); otherwise they renew themselves in the last third of their life.
+     */
+    intermediateGeneration: positiveInt.default(1),
+    /** The current root CA's generation: it changes only through a rotation (stacks/rotation.ts). */
+    rootGeneration: positiveInt.default(1),
+    /** A root rotation in progress, from rootGeneration to the next: one phase per `up`. */
+    rotation: z.strictObject({ phase: z.enum(["trust", "issue", "retire"], { message: "must be trust, issue or retire" }) }).optional(),
 });
 
 /** Kubernetes' built-in roles a team can be given in its namespaces. */
@@ -132,13 +141,22 @@ const teamSchema = z.strictObject({
     role: z.enum(TEAM_ROLES, { message: `must be one of ${TEAM_ROLES.join(", ")}` }).default("edit"),
 });
 
+const remoteSecretsSchema = z.strictObject({
+    /**
+     * Bump to rotate every cluster's reader token with an overlap: a new token Secret, every remote
+     * secret switched to it in place, then the old token deleted, so no istiod loses a cluster.
+     */
+    tokenGeneration: positiveInt.default(1),
+});
+
 const accessSchema = z.strictObject({
     /**
      * Export each cluster's admin kubeconfig as the output `clusters.<name>.adminKubeconfig`
      * (secret). Off by default: whoever reads the stack would be cluster-admin everywhere.
      */
     adminKubeconfigOutputs: z.boolean().default(false),
-    teams: z.array(teamSchema).default([]),
+    // Each team is checked on its own (checkAccess), so one bad team hides no other problem.
+    teams: z.array(z.unknown()).default([]),
 });
 
 export type AwsSettings = Omit<z.infer<typeof awsSchema>, "zones" | "adminPrincipalArns"> & { zones: number; adminPrincipalArns: string[] };
@@ -187,6 +205,7 @@ export interface MeshConfig {
     readonly pki: PkiConfig;
     readonly clusters: readonly ClusterConfig[];
     readonly access: AccessConfig;
+    readonly remoteSecrets: z.infer<typeof remoteSecretsSchema>;
 }
 
 /** Every problem found in the configuration, each naming its key. */
@@ -197,7 +216,7 @@ export class ConfigError extends Error {
     }
 }
 
-const KNOWN_KEYS = ["meshId", "trustDomain", "istio", "pki", "clusters", "access"];
+const KNOWN_KEYS = ["meshId", "trustDomain", "istio", "pki", "clusters", "access", "remoteSecrets"];
 
 /**
  * Validates the raw `mesh:*` configuration (key without namespace → value, values already
@@ -221,10 +240,13 @@ export function parseMeshConfig(raw: Record<string, unknown>): MeshConfig {
     const istio = checkIstio(check(istioSchema, raw.istio ?? {}, "mesh:istio"), problems);
     const pki = checkPki(check(pkiSchema, raw.pki ?? {}, "mesh:pki"), meshId, problems);
     const clusters = checkClusters(raw.clusters, check, problems);
-    const access = checkAccess(check(accessSchema, raw.access ?? {}, "mesh:access"), clusters, problems);
+    // An unknown key in mesh:access is reported, and the teams are still checked.
+    const access = checkAccess(check(accessSchema, raw.access ?? {}, "mesh:access") ?? accessSchema.strip().safeParse(raw.access).data, clusters, check, problems);
+
+    const remoteSecrets = check(remoteSecretsSchema, raw.remoteSecrets ?? {}, "mesh:remoteSecrets");
 
     if (problems.length > 0) throw new ConfigError(problems);
-    return { meshId: meshId!, trustDomain: trustDomain!, istio: istio!, pki: pki!, clusters: clusters!, access: access! };
+    return { meshId: meshId!, trustDomain: trustDomain!, istio: istio!, pki: pki!, clusters: clusters!, access: access!, remoteSecrets: remoteSecrets! };
 }
 
 type Check = <T extends z.ZodType>(schema: T, value: unknown, key: string) => z.infer<T> | undefined;
@@ -242,13 +264,15 @@ function checkIstio(istio: z.infer<typeof istioSchema> | undefined, problems: st
 }
 
 /** Teams: unique names, known clusters, and no namespace that is the platform's or another team's. */
-function checkAccess(access: z.infer<typeof accessSchema> | undefined, clusters: ClusterConfig[] | undefined, problems: string[]): AccessConfig | undefined {
+function checkAccess(access: z.infer<typeof accessSchema> | undefined, clusters: ClusterConfig[] | undefined, check: Check, problems: string[]): AccessConfig | undefined {
     if (!access) return undefined;
     const names = (clusters ?? []).map((c) => c.name);
     const owner = new Map<string, string>(); // "<cluster>/<namespace>" → key of the team that has it
-    const teams = access.teams.map((team, i): TeamConfig => {
+    const parsed = access.teams.map((t, i) => check(teamSchema, t, `mesh:access.teams[${i}]`));
+    const teams = parsed.flatMap((team, i): TeamConfig[] => {
+        if (!team) return [];
         const k = `mesh:access.teams[${i}]`;
-        const earlier = access.teams.findIndex((t) => t.name === team.name);
+        const earlier = parsed.findIndex((t) => t?.name === team.name);
         if (earlier < i) problems.push(`${k}.name: "${team.name}" is already the name of mesh:access.teams[${earlier}]; team names must be unique`);
         for (const c of team.clusters ?? []) if (clusters && !names.includes(c)) problems.push(`${k}.clusters: "${c}" is not the name of a cluster in mesh:clusters`);
         const teamClusters = team.clusters ?? names;
@@ -260,7 +284,7 @@ function checkAccess(access: z.infer<typeof accessSchema> | undefined, clusters:
                 owner.set(`${c}/${ns}`, k);
             }
         });
-        return { ...team, clusters: teamClusters };
+        return [{ ...team, clusters: teamClusters }];
     });
     return { adminKubeconfigOutputs: access.adminKubeconfigOutputs, teams };
 }
@@ -307,7 +331,7 @@ function checkClusters(raw: unknown, check: Check, problems: string[]): ClusterC
         if (c.role === "remote") {
             const target = c.primary === undefined ? undefined : byName.get(c.primary);
             if (c.primary === undefined) problems.push(`${k}.primary: required when role is remote: name the primary whose istiod serves this cluster`);
-            else if (!target) problems.push(`${k}.primary: "${c.primary}" is not the name of a cluster in mesh:clusters`);
+            else if (!target) problems.push(`${k}.primary: "${c.primary}" is not the name of a cluster in mesh:clusters; a primary that serves remotes cannot be removed before they are moved to another primary or removed`);
             else if (target.cluster.role !== "primary") problems.push(`${k}.primary: "${c.primary}" is a remote; a remote must be served by a primary`);
         }
         const settings = providerSettings(c, k, check, problems);

@@ -89,37 +89,26 @@ test("admin kubeconfigs only behind mesh:access.adminKubeconfigOutputs, and secr
     expect(run.mocks.ofType("kubernetes:core/v1:ServiceAccount")).toEqual([]);
 });
 
-test("team config is checked with the rest", () => {
-    const raw = twoPrimariesAndRemote();
+test("team config is checked with the rest, every problem at once", () => {
     expect(
         problems({
-            ...raw,
+            ...twoPrimariesAndRemote(),
             access: {
                 teams: [
                     { name: "a", namespaces: ["shared", "istio-system"] },
                     { name: "a", namespaces: ["x"], clusters: ["nowhere"] },
-                    { name: "b", namespaces: ["shared"], clusters: ["aws-east"], role: "cluster-admin" },
+                    { name: "b", namespaces: ["other"], clusters: ["aws-east"], role: "cluster-admin" },
                     { name: "c", namespaces: ["shared"], clusters: ["azure-west"] },
                 ],
                 extra: true,
             },
         }),
-    ).toEqual(["mesh:access.teams[2].role: must be one of view, edit, admin", "mesh:access.extra: unknown key"]);
-    expect(
-        problems({
-            ...raw,
-            access: {
-                teams: [
-                    { name: "a", namespaces: ["shared", "istio-system"] },
-                    { name: "a", namespaces: ["x"], clusters: ["nowhere"] },
-                    { name: "c", namespaces: ["shared"], clusters: ["azure-west"] },
-                ],
-            },
-        }),
     ).toEqual([
+        "mesh:access.extra: unknown key",
+        "mesh:access.teams[2].role: must be one of view, edit, admin",
         'mesh:access.teams[0].namespaces[1]: "istio-system" belongs to the platform (reserved: default, kube-system, kube-public, kube-node-lease, istio-system, mesh-access)',
         'mesh:access.teams[1].name: "a" is already the name of mesh:access.teams[0]; team names must be unique',
         'mesh:access.teams[1].clusters: "nowhere" is not the name of a cluster in mesh:clusters',
-        'mesh:access.teams[2].namespaces[0]: "shared" in cluster "azure-west" is already mesh:access.teams[0]\'s; a namespace has one team',
+        'mesh:access.teams[3].namespaces[0]: "shared" in cluster "azure-west" is already mesh:access.teams[0]\'s; a namespace has one team',
     ]);
 });

@@ -35,7 +35,7 @@ describe("valid configuration", () => {
         const c = parseMeshConfig({ meshId: "prod-mesh", clusters: [{ name: "one", provider: "aws", region: "us-east-1", network: "n1", aws: { adminPrincipalArns: ADMINS } }] });
         expect(c.trustDomain).toBe("cluster.local");
         expect(c.istio).toMatchObject({ version: DEFAULT_ISTIO_VERSION, chartRepository: "https://istio-release.storage.googleapis.com/charts", hub: "docker.io/istio" });
-        expect(c.pki).toEqual({ organization: "prod-mesh", keyAlgorithm: "ECDSA", rootValidityDays: 3650, intermediateValidityDays: 730, protectRoot: true });
+        expect(c.pki).toEqual({ organization: "prod-mesh", keyAlgorithm: "ECDSA", rootValidityDays: 3650, intermediateValidityDays: 730, protectRoot: true, intermediateGeneration: 1, rootGeneration: 1 });
         expect(c.clusters[0]).toMatchObject({ role: "primary", aws: { kubernetesVersion: "1.33", vpcCidr: "10.0.0.0/16", zones: 2, desiredSize: 3 } });
         expect(Number(DEFAULT_ISTIO_VERSION.split(".")[1])).toBeGreaterThanOrEqual(29);
     });

@@ -61,8 +61,11 @@ describe("two primaries plus a remote, with a slow AKS", () => {
         waitsFor("mesh-aws-west-istio-reader-token", "mesh-aws-west-istio-base");
     });
 
-    test("a remote waits for its primary's gateway address, not for the gateway's pods", () => {
+    test("a remote waits for its primary's gateway address and serving istiod, not for the gateway's pods", () => {
         waitsFor("mesh-aws-west-istio-istiod", "mesh-aws-east-istio-eastwest-service");
+        waitsFor("mesh-aws-west-istio-istiod", "mesh-aws-east-istio-istiod");
+        waitsFor("mesh-aws-west-istio-istiod", "mesh-aws-east-istio-istiod-gateway");
+        waitsFor("mesh-aws-west-istio-istiod", "mesh-aws-east-istio-istiod-vs");
         waitsFor("mesh-aws-west-istio-base", "mesh-aws-east-istio-eastwest-service");
         expect(at("mesh-aws-west-istio-istiod").start).toBeLessThan(at("mesh-aws-east-eastwest-release").end);
     });

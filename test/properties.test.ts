@@ -69,7 +69,7 @@ test("Istio values carry each cluster's identity", () => {
         fc.property(rawMesh, fc.constantFrom("cluster.local", "example.org"), (raw, trustDomain) => {
             const config = parseMeshConfig({ ...raw, trustDomain });
             for (const p of planMesh(config).clusters) {
-                const v = istiodValues(config, p, p.isPrimary ? {} : { primary: { address: "198.51.100.1", rootCertificatePem: "ROOT" } }) as any;
+                const v = istiodValues(config, p, p.isPrimary ? {} : { primary: { address: "198.51.100.1", trustBundlePem: "ROOT" } }) as any;
                 expect(v.global.multiCluster.clusterName).toBe(p.cluster.name);
                 expect(v.global.network).toBe(p.cluster.network);
                 expect(v.global.meshID).toBe("m");
@@ -97,8 +97,8 @@ test("a remote's webhooks reach its primary's istiod by address: IPs through Ser
                     expect(env.ISTIOD_CUSTOM_HOST).toBe(p.remotes.length > 0 ? addr : undefined);
                     continue;
                 }
-                const v = istiodValues(config, p, { primary: { address: addr, rootCertificatePem: "ROOT" } }) as any;
-                const base = (baseValues(config, p, { address: addr, rootCertificatePem: "ROOT" }) as any).base;
+                const v = istiodValues(config, p, { primary: { address: addr, trustBundlePem: "ROOT" } }) as any;
+                const base = (baseValues(config, p, { address: addr, trustBundlePem: "ROOT" }) as any).base;
                 const path = `/inject/cluster/${p.cluster.name}/net/${p.cluster.network}`;
                 expect(v.global.remotePilotAddress).toBe(addr);
                 expect(v.istiodRemote.injectionPath).toBe(path);

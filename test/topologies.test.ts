@@ -352,10 +352,7 @@ describe("two primaries plus a remote on three networks", () => {
 });
 
 test("the root CA is protected unless protectRoot is false", async () => {
-    const protectedRoot = (run: MeshRun) => {
-        const pki = run.mesh.pki as any; // the SDK keeps the option on the resource as __protect
-        return [pki.rootKey.__protect, pki.rootCert.__protect];
-    };
+    const protectedRoot = (run: MeshRun) => [run.mocks.named("mesh-pki-root-key").protect, run.mocks.named("mesh-pki-root-cert").protect];
     expect(protectedRoot(await runMesh(parseMeshConfig(primaryRemoteSingleNetwork())))).toEqual([true, true]);
     expect(protectedRoot(await runMesh(parseMeshConfig({ ...primaryRemoteSingleNetwork(), pki: { protectRoot: false } })))).toEqual([false, false]);
 });

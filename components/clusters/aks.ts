@@ -13,7 +13,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { unionCidrs } from "../../stacks/cidr";
 import { restrictedApiAllowlist } from "../../stacks/config";
-import { ClusterArgs, ClusterHandle } from "./handle";
+import { ClusterArgs, ClusterHandle, clusterProvider } from "./handle";
 
 /** Built-in "Network Contributor": AKS's identity manages load balancers and IPs in our subnet. */
 const NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7";
@@ -133,7 +133,7 @@ export class AksCluster extends pulumi.ComponentResource implements ClusterHandl
         const credentials = containerservice.listManagedClusterAdminCredentialsOutput({ resourceGroupName, resourceName: aks.name }, o);
         this.kubeconfig = pulumi.secret(credentials.kubeconfigs.apply((k) => Buffer.from(k?.[0]?.value ?? "", "base64").toString("utf8")));
         // The system pool is created with the cluster; the roles let it provision the gateway's load balancer.
-        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [aks, networkRole, egressRole] });
+        this.provider = clusterProvider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [aks, networkRole, egressRole] });
         this.apiServer = pulumi.interpolate`https://${aks.fqdn}:443`;
         this.gatewayServiceAnnotations = s.gatewayServiceAnnotations;
         this.registerOutputs({ apiServer: this.apiServer, egressCidrs: this.egressCidrs });

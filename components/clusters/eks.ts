@@ -14,7 +14,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseCidr, unionCidrs, zoneSubnets } from "../../stacks/cidr";
 import { ClusterConfig, restrictedApiAllowlist } from "../../stacks/config";
 import { accessEntrySuffix, callerPrincipal, isPrincipalListed } from "../../stacks/iam";
-import { ClusterArgs, ClusterHandle } from "./handle";
+import { ClusterArgs, ClusterHandle, clusterProvider } from "./handle";
 import { execKubeconfig } from "./kubeconfig";
 
 /** An internet-facing NLB, which keeps TLS passthrough and source ports intact for 15443/15012/15017. */
@@ -155,7 +155,7 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterHandl
             ),
         );
         // Usable once nodes can run pods and we may log in.
-        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [nodes, ...accessPolicies] });
+        this.provider = clusterProvider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [nodes, ...accessPolicies] });
         this.apiServer = eks.endpoint;
         this.gatewayServiceAnnotations = { ...NLB_ANNOTATIONS, ...s.gatewayServiceAnnotations };
         this.registerOutputs({ apiServer: this.apiServer, egressCidrs: this.egressCidrs });

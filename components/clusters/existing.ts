@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterArgs, ClusterHandle } from "./handle";
+import { ClusterArgs, ClusterHandle, clusterProvider } from "./handle";
 
 /** A cluster that already exists, given by kubeconfig (flattened to one context at config time). */
 export class ExistingCluster extends pulumi.ComponentResource implements ClusterHandle {
@@ -17,7 +17,7 @@ export class ExistingCluster extends pulumi.ComponentResource implements Cluster
         const existing = args.cluster.existing!;
         this.name = args.cluster.name;
         this.kubeconfig = pulumi.secret(existing.kubeconfigContent);
-        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, context: existing.context }, { parent: this });
+        this.provider = clusterProvider(`${name}-k8s`, { kubeconfig: this.kubeconfig, context: existing.context }, { parent: this });
         this.apiServer = pulumi.output(existing.apiServer);
         this.egressCidrs = pulumi.output(existing.egressCidrs ?? []);
         this.gatewayServiceAnnotations = existing.gatewayServiceAnnotations;

@@ -30,3 +30,13 @@ export interface ClusterArgs {
      */
     readonly apiClients?: pulumi.Input<string[]>;
 }
+
+/**
+ * A cluster's Kubernetes provider. Secrets are updated in place rather than replaced (the
+ * provider's default treats them as immutable): a renewed intermediate must never leave a moment
+ * without `cacerts`, and a remote secret deleted and re-created makes istiod drop and re-add the
+ * cluster it watches.
+ */
+export function clusterProvider(name: string, args: Omit<k8s.ProviderArgs, "enableSecretMutable">, opts: pulumi.CustomResourceOptions): k8s.Provider {
+    return new k8s.Provider(name, { ...args, enableSecretMutable: true }, opts);
+}

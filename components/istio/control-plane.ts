@@ -10,7 +10,7 @@ import { ClusterHandle } from "../clusters/handle";
 import { CaBundle } from "../pki";
 import { loadBalancerAddress } from "./gateway";
 import { crossNetworkGatewaySpec, eastWestService, istiodGatewaySpec, istiodVirtualServiceSpec, peerAuthenticationSpec } from "./manifests";
-import { CACERTS, CONTROL_PLANE_CLUSTERS_ANNOTATION, ISTIO_NAMESPACE, NETWORK_LABEL, READER_SERVICE_ACCOUNT, READER_TOKEN_SECRET, RELEASES } from "./names";
+import { CACERTS, CONTROL_PLANE_CLUSTERS_ANNOTATION, ISTIO_NAMESPACE, NETWORK_LABEL, READER_SERVICE_ACCOUNT, readerTokenSecret, RELEASES } from "./names";
 import { istioRelease } from "./release";
 import { baseValues, istiodValues, MeshIdentity } from "./values";
 
@@ -20,8 +20,17 @@ export interface ControlPlaneArgs {
     readonly cluster: ClusterHandle;
     /** The cluster's intermediate CA; primaries only. */
     readonly ca?: CaBundle;
+    /** Primaries during a root rotation: trust more than one root. */
+    readonly multiRoot?: boolean;
+    /** The reader token's generation (mesh:remoteSecrets.tokenGeneration). */
+    readonly readerTokenGeneration: number;
     /** Remotes only: the primary whose istiod serves them, and the mesh root its certificates chain to. */
-    readonly primary?: { readonly address: pulumi.Output<string | undefined>; readonly rootCertificatePem: pulumi.Input<string> };
+    readonly primary?: {
+        readonly address: pulumi.Output<string | undefined>;
+        readonly trustBundlePem: pulumi.Input<string>;
+        /** Its istiod and the objects that expose it: the remote's webhooks must not point at it before it answers. */
+        readonly serving: pulumi.Resource[];
+    };
 }
 
 export class IstioControlPlane extends pulumi.ComponentResource {
@@ -72,7 +81,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             ? new k8s.core.v1.Secret(`${name}-cacerts`, { metadata: { name: CACERTS, namespace }, type: "Opaque", stringData: pulumi.secret(args.ca) }, o)
             : undefined;
 
-        const primary = args.primary && pulumi.all([args.primary.address, args.primary.rootCertificatePem]).apply(([address, rootCertificatePem]) => (address ? { address, rootCertificatePem } : undefined));
+        const primary = args.primary && pulumi.all([args.primary.address, args.primary.trustBundlePem]).apply(([address, trustBundlePem]) => (address ? { address, trustBundlePem } : undefined));
         this.base = istioRelease(
             `${name}-base`,
             { istio: mesh.istio, chart: "base", releaseName: RELEASES.base, namespace, values: pulumi.output(primary).apply((p) => baseValues(mesh, plan, p)) },
@@ -85,9 +94,12 @@ export class IstioControlPlane extends pulumi.ComponentResource {
                 chart: "istiod",
                 releaseName: RELEASES.istiod,
                 namespace,
-                values: pulumi.all([primary, plan.exposeIstiod ? this.gatewayAddress : undefined]).apply(([p, gatewayAddress]) => istiodValues(mesh, plan, { primary: p, gatewayAddress })),
+                values: pulumi.all([primary, plan.exposeIstiod ? this.gatewayAddress : undefined]).apply(([p, gatewayAddress]) => istiodValues(mesh, plan, { primary: p, gatewayAddress, multiRoot: args.multiRoot })),
             },
-            { ...o, dependsOn: cacerts ? [this.base, cacerts] : [this.base] },
+            // A remote's webhooks (failurePolicy Fail) call its primary's istiod: pointing them there
+            // before it serves remotes, at creation or when a remote moves to another primary, would
+            // refuse the remote's injected pods meanwhile.
+            { ...o, dependsOn: [this.base, ...(cacerts ? [cacerts] : []), ...(args.primary?.serving ?? [])] },
         );
 
         // Istio's custom resources need their CRDs (from `base`) and the istiod that validates them:
@@ -108,10 +120,13 @@ export class IstioControlPlane extends pulumi.ComponentResource {
         // The token is only useful once the reader may read: its ServiceAccount comes from `base`,
         // but its ClusterRole and binding from the istiod chart (remote profile on remotes;
         // templates/reader-clusterrole*.yaml). Remote secrets carry this token, so they wait too.
+        // A new generation is a new Secret: the remote secrets switch to it in place, and the
+        // engine deletes the old one last, once nothing uses it, so no istiod loses the cluster.
+        const generation = args.readerTokenGeneration;
         this.readerToken = new k8s.core.v1.Secret(
-            `${name}-reader-token`,
+            generation > 1 ? `${name}-reader-token-${generation}` : `${name}-reader-token`,
             {
-                metadata: { name: READER_TOKEN_SECRET, namespace, annotations: { "kubernetes.io/service-account.name": READER_SERVICE_ACCOUNT } },
+                metadata: { name: readerTokenSecret(generation), namespace, annotations: { "kubernetes.io/service-account.name": READER_SERVICE_ACCOUNT } },
                 type: "kubernetes.io/service-account-token",
             },
             { ...o, dependsOn: [this.base, this.istiod] },

@@ -4,8 +4,14 @@ export const CACERTS = "cacerts";
 export const EASTWEST_GATEWAY = "istio-eastwestgateway";
 export const EASTWEST_GATEWAY_SELECTOR = { istio: "eastwestgateway" };
 export const READER_SERVICE_ACCOUNT = "istio-reader-service-account";
-/** istioctl's name for the reader's token Secret (istioctl/pkg/multicluster/remote_secret.go). */
-export const READER_TOKEN_SECRET = `${READER_SERVICE_ACCOUNT}-istio-remote-secret-token`;
+/**
+ * The reader's token Secret: istioctl's name (istioctl/pkg/multicluster/remote_secret.go) for the
+ * first generation, that name and the generation for each rotation after it.
+ */
+export function readerTokenSecret(generation: number): string {
+    const name = `${READER_SERVICE_ACCOUNT}-istio-remote-secret-token`;
+    return generation > 1 ? `${name}-${generation}` : name;
+}
 export const NETWORK_LABEL = "topology.istio.io/network";
 export const CONTROL_PLANE_CLUSTERS_ANNOTATION = "topology.istio.io/controlPlaneClusters";
 export const RELEASES = { base: "istio-base", istiod: "istiod", eastWest: EASTWEST_GATEWAY } as const;

@@ -16,8 +16,8 @@ export interface MeshIdentity {
 export interface RemoteControlPlane {
     /** The primary's east-west gateway address: an IP (Azure, most clouds) or a hostname (AWS NLB). */
     readonly address: string;
-    /** The mesh root (PEM). istiod serves its certificate chain up to it (cacerts' cert-chain.pem). */
-    readonly rootCertificatePem: string;
+    /** Every root the mesh trusts (PEM; two during a rotation). istiod serves its chain up to one of them. */
+    readonly trustBundlePem: string;
 }
 
 type Values = Record<string, unknown>;
@@ -45,7 +45,7 @@ export function isChartIpAddress(address: string): boolean {
  * bundle set the chart makes validation fail closed.
  */
 export function remoteWebhookValues(plan: ClusterPlan, primary: RemoteControlPlane): { base: Values; istiodRemote: Values } {
-    const caBundle = Buffer.from(primary.rootCertificatePem).toString("base64");
+    const caBundle = Buffer.from(primary.trustBundlePem).toString("base64");
     const injectionPath = injectionPathOf(plan);
     if (isChartIpAddress(primary.address)) {
         return { base: { validationCABundle: caBundle }, istiodRemote: { injectionPath, injectionCABundle: caBundle } };
@@ -76,6 +76,8 @@ export interface IstiodContext {
     readonly gatewayAddress?: string;
     /** Remotes: their primary's istiod. */
     readonly primary?: RemoteControlPlane;
+    /** Primaries during a root rotation: trust more than one root (stacks/rotation.ts). */
+    readonly multiRoot?: boolean;
 }
 
 /**
@@ -101,12 +103,21 @@ export function istiodValues(mesh: MeshIdentity, plan: ClusterPlan, context: Ist
         });
     }
     const servesRemotes = plan.remotes.length > 0;
-    return merge(mesh.istio.values.istiod, {
-        global: { ...global, ...(servesRemotes ? { externalIstiod: true } : {}) },
+    const env: Values = {
         // Remotes reach this istiod at its gateway's address: its serving certificate (15012 XDS,
         // 15017 webhooks) must name it (pilot/pkg/bootstrap/server.go getDNSNames).
-        ...(servesRemotes && context.gatewayAddress ? { pilot: { env: { ISTIOD_CUSTOM_HOST: context.gatewayAddress } } } : {}),
-        meshConfig: { trustDomain: mesh.trustDomain },
+        ...(servesRemotes && context.gatewayAddress ? { ISTIOD_CUSTOM_HOST: context.gatewayAddress } : {}),
+        // istiod takes a second root only with multi-root trust (pilot/pkg/bootstrap/istio_ca.go).
+        ...(context.multiRoot ? { ISTIO_MULTIROOT_MESH: "true" } : {}),
+    };
+    return merge(mesh.istio.values.istiod, {
+        global: { ...global, ...(servesRemotes ? { externalIstiod: true } : {}) },
+        ...(Object.keys(env).length > 0 ? { pilot: { env } } : {}),
+        meshConfig: {
+            trustDomain: mesh.trustDomain,
+            // Proxies then take the trust bundle over XDS, both roots included.
+            ...(context.multiRoot ? { defaultConfig: { proxyMetadata: { PROXY_CONFIG_XDS_AGENT: "true" } } } : {}),
+        },
     });
 }
 

@@ -20,6 +20,8 @@ export interface Recorded {
     readonly dependsOn: readonly string[];
     /** Old names this resource answers to (`aliases`). */
     readonly aliases: readonly string[];
+    /** The `replacementTrigger` option's value, if any. */
+    readonly replacementTrigger?: unknown;
     /** The `protect` option. */
     readonly protect: boolean;
     /** The parent's name, if any. */
@@ -62,13 +64,30 @@ export interface MockWorld {
     readonly zones?: readonly string[];
     /** getCallerIdentity's ARN: who runs Pulumi. */
     readonly callerArn?: string;
+    /** How many times the intermediates have been issued: a renewal changes their PEM, nothing else. */
+    readonly intermediateIssue?: number;
+    /**
+     * Stacks a StackReference may read, by name; reading any other fails, but for the program's own
+     * stack (the mesh reads its last outputs), which is new, without outputs, unless given here.
+     */
+    readonly stacks?: Readonly<Record<string, StackState>>;
+}
+
+/** The stack the mocks run as (setMeshMocks), as a StackReference names it. */
+export const OWN_STACK = "organization/mesh/test";
+
+/** A stack's outputs as the engine hands them to a StackReference. */
+export interface StackState {
+    readonly outputs: Record<string, unknown>;
+    /** Outputs holding a secret anywhere: the engine passes them as secrets. */
+    readonly secretOutputNames: readonly string[];
 }
 
 /** Who runs Pulumi in the mock world: a CI session of this role, which the fixtures list as an EKS admin. */
 export const DEPLOYER_ROLE_ARN = "arn:aws:iam::123456789012:role/platform-deployer";
 export const DEFAULT_CALLER_ARN = "arn:aws:sts::123456789012:assumed-role/platform-deployer/ci";
 
-type RequestOptions = Pick<Recorded, "ignoreChanges" | "dependsOn" | "aliases" | "protect" | "parent" | "propertyDependencies">;
+type RequestOptions = Pick<Recorded, "ignoreChanges" | "dependsOn" | "aliases" | "replacementTrigger" | "protect" | "parent" | "propertyDependencies">;
 const nameOfUrn = (urn: string) => urn.split("::").pop()!;
 
 /**
@@ -76,8 +95,8 @@ const nameOfUrn = (urn: string) => urn.split("::").pop()!;
  * mock monitor (runtime/mocks.js MockMonitor.registerResource) reads from the request but does not
  * pass on. It calls newResource synchronously, so the options are handed over just before.
  */
-export async function setMeshMocks(mocks: MeshMocks, preview: boolean): Promise<void> {
-    await pulumi.runtime.setMocks(mocks, "mesh", "test", preview);
+export async function setMeshMocks(mocks: MeshMocks, preview: boolean, project = "mesh"): Promise<void> {
+    await pulumi.runtime.setMocks(mocks, project, "test", preview, "organization");
     const monitor = settings.getMonitor() as any;
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: unknown) => {
@@ -85,6 +104,7 @@ export async function setMeshMocks(mocks: MeshMocks, preview: boolean): Promise<
             ignoreChanges: req.getIgnorechangesList(),
             dependsOn: req.getDependenciesList().map(nameOfUrn),
             aliases: req.getAliasesList().map((a: any) => a.getSpec()?.getName() || nameOfUrn(a.getUrn())),
+            replacementTrigger: req.getReplacementTrigger()?.toJavaScript(),
             protect: req.getProtect() ?? false,
             parent: req.getParent() ? nameOfUrn(req.getParent()) : undefined,
             propertyDependencies: Object.fromEntries([...req.getPropertydependenciesMap().entries()].map(([k, v]: [string, any]) => [k, v.getUrnsList().map(nameOfUrn)])),
@@ -125,7 +145,16 @@ export class MeshMocks implements pulumi.runtime.Mocks {
             await new Promise<void>((finish) => this.due.push({ at: this.clock + minutes, finish }));
             record.end = this.clock;
         }
-        return { id: read ? args.id : `${args.name}-id`, state: { ...args.inputs, ...fakeOutputs(args) } };
+        if (args.type === "pulumi:pulumi:StackReference") return { id: args.id, state: { ...args.inputs, ...this.stackState(args.inputs.name) } };
+        return { id: read ? args.id : `${args.name}-id`, state: { ...args.inputs, ...fakeOutputs(args, this.world) } };
+    }
+
+    /** What the engine reads of another stack: its outputs, the secret ones as secrets. */
+    private stackState(name: string): StackState {
+        const stack = this.world.stacks?.[name] ?? (name === OWN_STACK ? { outputs: {}, secretOutputNames: [] } : undefined);
+        if (!stack) throw new Error(`unexpected StackReference to ${name}`);
+        const outputs = Object.fromEntries(Object.entries(stack.outputs).map(([k, v]) => [k, stack.secretOutputNames.includes(k) ? { [SIG_KEY]: SECRET_SIG, value: v } : v]));
+        return { outputs, secretOutputNames: [...stack.secretOutputNames] };
     }
 
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
@@ -189,15 +218,18 @@ export class MeshMocks implements pulumi.runtime.Mocks {
     }
 }
 
-function fakeOutputs(args: pulumi.runtime.MockResourceArgs): Record<string, any> {
+function fakeOutputs(args: pulumi.runtime.MockResourceArgs, world: MockWorld): Record<string, any> {
     const i = args.inputs;
     const cluster = providerName(args.provider).replace(/^mesh-/, "").replace(/-k8s$/, "");
     switch (args.type) {
         case "tls:index/privateKey:PrivateKey":
             return { privateKeyPem: `-----BEGIN FAKE TEST KEY-----\n${args.name}\n-----END FAKE TEST KEY-----\n`, publicKeyPem: `PUBLIC(${args.name})` };
         case "tls:index/selfSignedCert:SelfSignedCert":
-        case "tls:index/locallySignedCert:LocallySignedCert":
             return { certPem: `-----BEGIN CERTIFICATE-----\n${args.name}\n-----END CERTIFICATE-----\n`, readyForRenewal: false };
+        case "tls:index/locallySignedCert:LocallySignedCert": {
+            const issue = world.intermediateIssue && world.intermediateIssue > 1 ? ` issue ${world.intermediateIssue}` : "";
+            return { certPem: `-----BEGIN CERTIFICATE-----\n${args.name}${issue}\n-----END CERTIFICATE-----\n`, readyForRenewal: false };
+        }
         case "tls:index/certRequest:CertRequest":
             return { certRequestPem: `CSR(${args.name})` };
         case "aws:eks/cluster:Cluster":
@@ -221,7 +253,8 @@ function fakeOutputs(args: pulumi.runtime.MockResourceArgs): Record<string, any>
         case "kubernetes:core/v1:Secret":
             if (i.type !== "kubernetes.io/service-account-token") return {};
             // What the token controller fills in.
-            return { data: { token: b64(`token-of-${cluster}`), "ca.crt": b64(`ca-of-${cluster}`), namespace: b64("istio-system") } };
+            // A rotated token (its Secret's name ends in the generation) is another token.
+            return { data: { token: b64(`token-of-${cluster}${/-\d+$/.exec(i.metadata?.name ?? "")?.[0] ?? ""}`), "ca.crt": b64(`ca-of-${cluster}`), namespace: b64("istio-system") } };
         case "kubernetes:helm.sh/v3:Release":
             return { status: { name: i.name, namespace: i.namespace, status: "deployed", revision: 1, version: i.version ?? "local", chart: i.chart } };
         case "kubernetes:core/v1:Service": {

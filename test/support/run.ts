@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Mesh } from "../../components/mesh";
 import { meshOutputs } from "../../components/outputs";
 import { MeshConfig } from "../../stacks/config";
-import { Delay, MeshMocks, MockWorld, setMeshMocks } from "./mocks";
+import { Delay, MeshMocks, MockWorld, setMeshMocks, StackState } from "./mocks";
 
 /** The value of an Output, once known. */
 export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
@@ -31,6 +31,21 @@ export async function runMesh(config: MeshConfig, options: { delay?: Delay; prev
     const outputs = meshOutputs(mesh);
     await mocks.settled();
     return { mocks, mesh, outputs };
+}
+
+/**
+ * The outputs as `pulumi up` stores them, which is what a StackReference from another stack
+ * reads: every Output resolved, undefined dropped (JSON), and each output holding a secret
+ * anywhere listed as secret.
+ */
+export async function exportedStack(outputs: Record<string, unknown>): Promise<StackState> {
+    const read = await Promise.all(
+        Object.entries(outputs).map(async ([name, value]) => {
+            const output = pulumi.output(value);
+            return { name, value: JSON.parse(JSON.stringify(await promiseOf(output))), secret: await isSecret(output) };
+        }),
+    );
+    return { outputs: Object.fromEntries(read.map((o) => [o.name, o.value])), secretOutputNames: read.filter((o) => o.secret).map((o) => o.name) };
 }
 
 /**

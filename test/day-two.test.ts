@@ -1,0 +1,183 @@
+/**
+ * Day two under mocks: what each change to a running mesh creates, changes and deletes. Anything
+ * outside the expected sets fails, so a refactor that starts touching unrelated clusters shows here.
+ */
+import { ConfigError, parseMeshConfig } from "../stacks/config";
+import { deployedProblems } from "../stacks/deployed";
+import { graphDiff } from "./support/diff";
+import { runMesh, writeKubeconfig } from "./support/run";
+import { twoPrimariesAndRemote } from "./support/topologies";
+
+type Raw = { clusters: Record<string, unknown>[] } & Record<string, unknown>;
+const base = () => twoPrimariesAndRemote() as Raw;
+const kubeconfig = writeKubeconfig({ onprem: "https://onprem.example.internal:6443" });
+const existing = (name: string, extra: Record<string, unknown>) => ({ name, provider: "existing", existing: { kubeconfig }, ...extra });
+const withClusters = (raw: Raw, clusters: Record<string, unknown>[]) => parseMeshConfig({ ...raw, clusters });
+
+/** Every resource a cluster of the mesh owns, as the program names them. */
+const own = (cluster: string, names: string[]) => names.filter((n) => n.startsWith(`mesh-${cluster}-`) || n.startsWith(`mesh-pki-${cluster}-`));
+
+describe("adding a cluster creates its part and the remote secrets that join it, and changes nothing else", () => {
+    test("a primary on a new network", async () => {
+        const d = await graphDiff(parseMeshConfig(base()), withClusters(base(), [...base().clusters, existing("onprem", { network: "net-dc" })]));
+        expect(d.deleted).toEqual([]);
+        expect(d.changed).toEqual({});
+        expect(d.created.filter((n) => !own("onprem", [n]).length)).toEqual(["mesh-aws-east-istio-remote-onprem", "mesh-azure-west-istio-remote-onprem"]);
+        expect(own("onprem", d.created)).toEqual(expect.arrayContaining(["mesh-onprem-istio-istiod", "mesh-onprem-istio-cacerts", "mesh-pki-onprem-cert", "mesh-onprem-istio-remote-aws-west"]));
+    });
+
+    test("a remote of a primary that already serves one", async () => {
+        const d = await graphDiff(parseMeshConfig(base()), withClusters(base(), [...base().clusters, existing("edge", { network: "net-edge", role: "remote", primary: "aws-east" })]));
+        expect([d.deleted, d.changed]).toEqual([[], {}]);
+        expect(d.created.filter((n) => !own("edge", [n]).length)).toEqual(["mesh-aws-east-istio-remote-edge", "mesh-azure-west-istio-remote-edge"]);
+    });
+
+    test("the first remote of a primary: that primary's istiod starts serving remotes (its only restart), and exposes istiod", async () => {
+        const d = await graphDiff(parseMeshConfig(base()), withClusters(base(), [...base().clusters, existing("edge", { network: "net-westeurope", role: "remote", primary: "azure-west" })]));
+        expect(d.deleted).toEqual([]);
+        expect(d.changed).toEqual({ "mesh-azure-west-istio-istiod": ["values"] });
+        expect(d.created.filter((n) => !own("edge", [n]).length)).toEqual([
+            "mesh-aws-east-istio-remote-edge",
+            "mesh-azure-west-istio-istiod-gateway",
+            "mesh-azure-west-istio-istiod-vs",
+            "mesh-azure-west-istio-remote-edge",
+        ]);
+    });
+});
+
+describe("removing a cluster deletes its part and the remote secrets that watch it, and changes nothing else", () => {
+    test("a primary that serves no remote", async () => {
+        const d = await graphDiff(parseMeshConfig(base()), withClusters(base(), base().clusters.filter((c) => c.name !== "azure-west")));
+        expect([d.created, d.changed]).toEqual([[], {}]);
+        expect(d.deleted.filter((n) => !own("azure-west", [n]).length)).toEqual(["mesh-aws-east-istio-remote-azure-west"]);
+    });
+
+    test("a remote: its primary stops serving remotes once it has none left", async () => {
+        const d = await graphDiff(parseMeshConfig(base()), withClusters(base(), base().clusters.filter((c) => c.name !== "aws-west")));
+        expect(d.created).toEqual([]);
+        expect(d.changed).toEqual({ "mesh-aws-east-istio-istiod": ["values"] });
+        expect(d.deleted.filter((n) => !own("aws-west", [n]).length)).toEqual([
+            "mesh-aws-east-istio-istiod-gateway",
+            "mesh-aws-east-istio-istiod-vs",
+            "mesh-aws-east-istio-remote-aws-west",
+            "mesh-azure-west-istio-remote-aws-west",
+        ]);
+    });
+
+    test("a primary that still serves remotes is refused, saying what to do first", () => {
+        const raw = base();
+        expect(() => withClusters(raw, raw.clusters.filter((c) => c.name !== "aws-east"))).toThrow(ConfigError);
+        expect(() => withClusters(raw, raw.clusters.filter((c) => c.name !== "aws-east"))).toThrow(
+            /mesh:clusters\[1\]\.primary: "aws-east" is not the name of a cluster in mesh:clusters; a primary that serves remotes cannot be removed before they are moved to another primary or removed/,
+        );
+    });
+});
+
+describe("intermediate CA renewal", () => {
+    test("changes each primary's cacerts and nothing else: not the root, no remote secret, no istiod", async () => {
+        const d = await graphDiff(parseMeshConfig(base()), parseMeshConfig(base()), { after: { intermediateIssue: 2 } });
+        expect(d).toEqual({ created: [], deleted: [], changed: { "mesh-aws-east-istio-cacerts": ["stringData"], "mesh-azure-west-istio-cacerts": ["stringData"] } });
+    });
+
+    test("...in place: every cluster's provider updates Secrets rather than replacing them", async () => {
+        const { mocks } = await runMesh(parseMeshConfig(base()));
+        const providers = mocks.ofType("pulumi:providers:kubernetes");
+        expect(providers.map((p) => p.name).sort()).toEqual(["mesh-aws-east-k8s", "mesh-aws-west-k8s", "mesh-azure-west-k8s"]);
+        for (const p of providers) expect([p.name, p.inputs.enableSecretMutable]).toEqual([p.name, "true"]);
+    });
+
+    test("re-issuing on demand: mesh:pki.intermediateGeneration replaces every intermediate's key (so request and certificate), never the root", async () => {
+        // Always recorded (the engine never triggers on a missing one), 1 at first.
+        const triggers = async (raw: Record<string, unknown>) =>
+            (await runMesh(parseMeshConfig(raw))).mocks.resources.filter((x) => x.replacementTrigger !== undefined).map((r) => [r.name, r.replacementTrigger]);
+        expect(await triggers(base())).toEqual([
+            ["mesh-pki-aws-east-key", 1],
+            ["mesh-pki-azure-west-key", 1],
+        ]);
+        expect(await triggers({ ...base(), pki: { ...(base().pki as object), intermediateGeneration: 2 } })).toEqual([
+            ["mesh-pki-aws-east-key", 2],
+            ["mesh-pki-azure-west-key", 2],
+        ]);
+        const second = (await runMesh(parseMeshConfig({ ...base(), pki: { ...(base().pki as object), intermediateGeneration: 2 } }))).mocks;
+        const csr = second.named("mesh-pki-aws-east-csr");
+        expect(csr.dependsOn).toContain("mesh-pki-aws-east-key");
+    });
+});
+
+describe("reader token rotation", () => {
+    test("a new generation adds a token per cluster, switches every remote secret to it in place, and drops the old token", async () => {
+        const d = await graphDiff(parseMeshConfig(base()), parseMeshConfig({ ...base(), remoteSecrets: { tokenGeneration: 2 } }));
+        const clusters = ["aws-east", "aws-west", "azure-west"];
+        expect(d.created).toEqual(clusters.map((c) => `mesh-${c}-istio-reader-token-2`));
+        expect(d.deleted).toEqual(clusters.map((c) => `mesh-${c}-istio-reader-token`));
+        expect(d.changed).toEqual({
+            "mesh-aws-east-istio-remote-aws-west": ["data"],
+            "mesh-aws-east-istio-remote-azure-west": ["data"],
+            "mesh-azure-west-istio-remote-aws-east": ["data"],
+            "mesh-azure-west-istio-remote-aws-west": ["data"],
+        });
+    });
+
+    test("the new token Secret is istioctl's name with the generation", async () => {
+        const { mocks } = await runMesh(parseMeshConfig({ ...base(), remoteSecrets: { tokenGeneration: 3 } }));
+        expect(mocks.named("mesh-aws-west-istio-reader-token-3").inputs.metadata).toMatchObject({
+            name: "istio-reader-service-account-istio-remote-secret-token-3",
+            annotations: { "kubernetes.io/service-account.name": "istio-reader-service-account" },
+        });
+    });
+});
+
+describe("moving a remote and promoting one", () => {
+    const moved = () => base().clusters.map((c) => (c.name === "aws-west" ? { ...c, primary: "azure-west" } : c));
+
+    test("moving a remote to another primary switches its control plane in place: its webhooks, its annotation, and which primary serves remotes", async () => {
+        const d = await graphDiff(parseMeshConfig(base()), withClusters(base(), moved()));
+        expect(d.created).toEqual(["mesh-azure-west-istio-istiod-gateway", "mesh-azure-west-istio-istiod-vs"]);
+        expect(d.deleted).toEqual(["mesh-aws-east-istio-istiod-gateway", "mesh-aws-east-istio-istiod-vs"]);
+        expect(d.changed).toEqual({
+            "mesh-aws-east-istio-istiod": ["values"],
+            "mesh-azure-west-istio-istiod": ["values"],
+            "mesh-aws-west-istio-base": ["values"],
+            "mesh-aws-west-istio-istiod": ["values"],
+            "mesh-aws-west-istio-namespace": ["metadata"],
+        });
+    });
+
+    test("...and the moved remote's webhooks wait until the new primary serves remotes", async () => {
+        const { mocks } = await runMesh(withClusters(base(), moved()));
+        expect(mocks.named("mesh-aws-west-istio-istiod").dependsOn).toEqual(
+            expect.arrayContaining(["mesh-azure-west-istio-istiod", "mesh-azure-west-istio-istiod-gateway", "mesh-azure-west-istio-istiod-vs"]),
+        );
+    });
+
+    test("promoting a remote gives it an intermediate, cacerts and istiod, and remote secrets for every other cluster", async () => {
+        const promoted = base().clusters.map((c) => (c.name === "aws-west" ? { ...c, role: "primary", primary: undefined } : c));
+        const d = await graphDiff(parseMeshConfig(base()), withClusters(base(), promoted));
+        expect(d.created).toEqual([
+            "mesh-aws-west-istio-cacerts",
+            "mesh-aws-west-istio-cross-network-gateway",
+            "mesh-aws-west-istio-mtls",
+            "mesh-aws-west-istio-remote-aws-east",
+            "mesh-aws-west-istio-remote-azure-west",
+            "mesh-pki-aws-west-cert",
+            "mesh-pki-aws-west-csr",
+            "mesh-pki-aws-west-key",
+        ]);
+        expect(d.deleted).toEqual(["mesh-aws-east-istio-istiod-gateway", "mesh-aws-east-istio-istiod-vs"]);
+        expect(d.changed).toEqual({
+            "mesh-aws-east-istio-istiod": ["values"],
+            "mesh-aws-west-istio-base": ["values"],
+            "mesh-aws-west-istio-istiod": ["values"],
+            "mesh-aws-west-istio-namespace": ["metadata"],
+        });
+    });
+
+    test("a running primary cannot be demoted to a remote in place; the message says how", () => {
+        const config = withClusters(base(), base().clusters.map((c) => (c.name === "azure-west" ? { ...c, role: "remote", primary: "aws-east" } : c)));
+        expect(deployedProblems(config, { clusters: { "aws-east": { role: "primary" }, "azure-west": { role: "primary" }, "aws-west": { role: "remote" } } })).toEqual([
+            'mesh:clusters[1].role: "azure-west" runs as a primary; a primary cannot become a remote in place: remove it (mesh:clusters), `pulumi up`, then add it back as a remote',
+        ]);
+        expect(deployedProblems(parseMeshConfig(base()), { clusters: { "azure-west": { role: "primary" } } })).toEqual([]);
+    });
+});
+

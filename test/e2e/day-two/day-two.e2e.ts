@@ -1,0 +1,184 @@
+/**
+ * Day two on the local clusters with the real engine, one running mesh changed step by step as a
+ * platform team would: each change's preview must show only what the change needs, the change
+ * must touch no other cluster's istiod or gateway, and trust must hold (the real istiods).
+ * Run by test/e2e/day-two.sh (npm run test:e2e:day-two).
+ */
+import { X509Certificate } from "crypto";
+import { Stack } from "@pulumi/pulumi/automation";
+import { cacerts, changes, configure, deploymentGenerations, distributedRoots, eventually, fingerprints, istiodClusters, kubectl, kubectlJson, LocalCluster, meshConfig, meshStack, servedChain } from "./world";
+
+const base: LocalCluster[] = [
+    { name: "c1", network: "net1" },
+    { name: "c2", network: "net2" },
+    { name: "c3", network: "net3", role: "remote", primary: "c1" },
+];
+const c4: LocalCluster = { name: "c4", network: "net4" };
+const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;
+const quiet = { onOutput: () => undefined };
+
+let stack: Stack;
+/** Seconds each timed step took, printed at the end. */
+const timings: Record<string, number> = {};
+async function timed<T>(label: string, step: () => Promise<T>): Promise<T> {
+    const t = Date.now();
+    try {
+        return await step();
+    } finally {
+        timings[label] = (Date.now() - t) / 1000;
+    }
+}
+
+beforeAll(async () => {
+    stack = await meshStack("day-two", meshConfig(base));
+    await timed("up (3 clusters)", () => stack.up(quiet));
+});
+
+afterAll(async () => {
+    if (process.env.E2E_KEEP !== "1") await stack?.destroy(quiet);
+    console.log(Object.entries(timings).map(([k, v]) => `${k}: ${v.toFixed(1)} s`).join("\n"));
+});
+
+test("after up, refresh finds no drift and the preview no change, istiod-written webhook fields included", async () => {
+    const refresh = await stack.refresh(quiet);
+    expect(changes(refresh.summary.resourceChanges)).toEqual({});
+    expect(changes((await stack.preview(quiet)).changeSummary)).toEqual({});
+});
+
+test("adding a primary creates its part and the remote secrets that join it; no other istiod or gateway restarts", async () => {
+    const before = { c1: deploymentGenerations("c1"), c2: deploymentGenerations("c2"), c3: deploymentGenerations("c3") };
+    await configure(stack, meshConfig([...base, c4]));
+    const preview = await stack.preview(quiet);
+    expect(changes(preview.changeSummary)).toEqual({ create: expect.any(Number) });
+    await timed("up adding c4", () => stack.up(quiet));
+    expect({ c1: deploymentGenerations("c1"), c2: deploymentGenerations("c2"), c3: deploymentGenerations("c3") }).toEqual(before);
+    for (const [index, others] of [[1, ["c2", "c3", "c4"]], [2, ["c1", "c3", "c4"]]] as const) {
+        await eventually(`istiod of c${index} to sync ${others.join(", ")}`, 60, async () => {
+            const synced = (await istiodClusters(index)).filter((c) => c.syncStatus === "synced").map((c) => c.id);
+            return others.every((o) => synced.includes(o));
+        });
+    }
+});
+
+test("re-issuing the intermediates updates every cacerts in place, keeps the root, and istiod serves the new chain", async () => {
+    const old = { c1: cacerts("c1"), c2: cacerts("c2") };
+    await configure(stack, meshConfig([...base, c4], { intermediateGeneration: 2 }));
+    const preview = await stack.preview(quiet);
+    // Per primary: key, request and certificate replaced; cacerts updated, never deleted.
+    expect(changes(preview.changeSummary)).toEqual({ replace: 9, update: 3 });
+    await timed("up re-issuing intermediates", () => stack.up(quiet));
+    for (const [cluster, index] of [["c1", 1], ["c2", 2]] as const) {
+        const now = cacerts(cluster);
+        expect(fingerprint(now["root-cert.pem"])).toBe(fingerprint(old[cluster]["root-cert.pem"]));
+        expect(fingerprint(now["ca-cert.pem"])).not.toBe(fingerprint(old[cluster]["ca-cert.pem"]));
+        expect(new X509Certificate(now["ca-cert.pem"]).verify(new X509Certificate(now["root-cert.pem"]).publicKey)).toBe(true);
+        // istiod reloads plug-in certs (pilot/pkg/bootstrap/istio_ca.go) and re-issues its own serving certificate.
+        await eventually(`istiod of ${cluster} to serve a certificate from the new intermediate`, 90, async () => {
+            const chain = await servedChain(index);
+            return chain.length > 1 && new X509Certificate(chain[0]).checkIssued(new X509Certificate(now["ca-cert.pem"]));
+        });
+    }
+});
+
+test("rotating the reader tokens switches every remote secret with an overlap; the istiods stay synced and the old tokens go", async () => {
+    const config = meshConfig([...base, c4], { intermediateGeneration: 2 });
+    await configure(stack, { ...config, remoteSecrets: { tokenGeneration: 2 } });
+    const preview = await stack.preview(quiet);
+    // Per cluster a new token (4) and its old one deleted (4); every remote secret updated in place (2 primaries × 3).
+    expect(changes(preview.changeSummary)).toEqual({ create: 4, delete: 4, update: 6 });
+    await timed("up rotating reader tokens", () => stack.up(quiet));
+    for (const c of ["c1", "c2", "c3", "c4"]) {
+        const names = kubectl(c, "-n", "istio-system", "get", "secrets", "-o", "name");
+        expect(names).toContain("secret/istio-reader-service-account-istio-remote-secret-token-2");
+        expect(names).not.toMatch(/secret\/istio-reader-service-account-istio-remote-secret-token\n/);
+    }
+    const token = Buffer.from(kubectlJson("c3", "-n", "istio-system", "get", "secret", "istio-reader-service-account-istio-remote-secret-token-2").data.token, "base64").toString();
+    const kubeconfig = Buffer.from(kubectlJson("c1", "-n", "istio-system", "get", "secret", "istio-remote-secret-c3").data.c3, "base64").toString();
+    expect(kubeconfig).toContain(token);
+    for (const [index, others] of [[1, ["c2", "c3", "c4"]], [2, ["c1", "c3", "c4"]]] as const) {
+        await eventually(`istiod of c${index} to stay synced with ${others.join(", ")} on the new tokens`, 90, async () => {
+            const synced = (await istiodClusters(index)).filter((c) => c.syncStatus === "synced").map((c) => c.id);
+            return others.every((o) => synced.includes(o));
+        });
+    }
+});
+
+/** The mesh as the scenarios above left it: intermediates and reader tokens at their second generation. */
+const rotated = (clusters: LocalCluster[], pki: Record<string, unknown> = {}) => ({ ...meshConfig(clusters, { intermediateGeneration: 2, ...pki }), remoteSecrets: { tokenGeneration: 2 } });
+
+test("a config edit that would replace the root is refused before any change, naming the key", async () => {
+    await configure(stack, rotated([...base, c4], { organization: "Renamed" }));
+    await expect(stack.preview(quiet)).rejects.toThrow(/mesh:pki\.organization: "Renamed" would replace the running mesh's root CA, issued with "Day Two"/);
+    await configure(stack, rotated([...base, c4]));
+});
+
+test("removing a cluster deletes its part and the remote secrets that watch it, and nothing else", async () => {
+    const before = { c1: deploymentGenerations("c1"), c2: deploymentGenerations("c2") };
+    await configure(stack, rotated(base));
+    const preview = await stack.preview(quiet);
+    expect(changes(preview.changeSummary)).toEqual({ delete: expect.any(Number) });
+    await timed("up removing c4", () => stack.up(quiet));
+    expect({ c1: deploymentGenerations("c1"), c2: deploymentGenerations("c2") }).toEqual(before);
+    await eventually("istiod of c1 to let c4 go", 60, async () => !(await istiodClusters(1)).some((c) => c.id === "c4"));
+    expect(changes((await stack.preview(quiet)).changeSummary)).toEqual({});
+});
+
+describe("root CA rotation, phase by phase, with the real istiods", () => {
+    const phase = (p?: "trust" | "issue" | "retire", rootGeneration = 1) => {
+        const config: Record<string, any> = rotated(base);
+        return { ...config, pki: { ...config.pki, rootGeneration, ...(p ? { rotation: { phase: p } } : {}) } };
+    };
+    let oldRoot: string;
+    let newRoot: string;
+    /** Every primary's cacerts trusts `roots`, and istiod hands exactly those to the workloads of every cluster it serves. */
+    async function distributes(roots: string[]) {
+        const want = roots.flatMap(fingerprints).sort();
+        for (const c of ["c1", "c2"]) expect(fingerprints(cacerts(c)["root-cert.pem"])).toEqual(want);
+        for (const c of ["c1", "c2", "c3"]) await eventually(`istiod to distribute ${roots.length} root(s) in ${c}`, 90, () => JSON.stringify(distributedRoots(c)) === JSON.stringify(want));
+    }
+    /** istiod of c1 and c2 serve certificates from their current intermediate. */
+    async function servesFromCurrentIntermediate() {
+        for (const [c, index] of [["c1", 1], ["c2", 2]] as const) {
+            const intermediate = new X509Certificate(cacerts(c)["ca-cert.pem"]);
+            await eventually(`istiod of ${c} to serve from its current intermediate`, 90, async () => new X509Certificate((await servedChain(index))[0]).checkIssued(intermediate));
+        }
+    }
+    const up = async (label: string, expected: Record<string, number>) => {
+        expect(changes((await stack.preview(quiet)).changeSummary)).toEqual(expected);
+        await timed(label, () => stack.up(quiet));
+    };
+
+    test("trust: a second root, trusted everywhere, multi-root istiods", async () => {
+        oldRoot = cacerts("c1")["root-cert.pem"];
+        await configure(stack, phase("trust"));
+        // root 2 key and cert; 2 cacerts; 2 primaries' istiod and the remote's base and istiod.
+        await up("rotation: trust", { create: 2, update: 6 });
+        newRoot = cacerts("c1")["root-cert.pem"].replace(oldRoot, "");
+        expect(fingerprints(newRoot)).toHaveLength(1);
+        await distributes([oldRoot, newRoot]);
+        await servesFromCurrentIntermediate();
+    });
+
+    test("issue: intermediates from the new root, both roots still trusted", async () => {
+        await configure(stack, phase("issue"));
+        await up("rotation: issue", { create: 6, delete: 6, update: 2 });
+        for (const c of ["c1", "c2"]) expect(new X509Certificate(cacerts(c)["ca-cert.pem"]).verify(new X509Certificate(newRoot).publicKey)).toBe(true);
+        await distributes([oldRoot, newRoot]);
+        await servesFromCurrentIntermediate();
+    });
+
+    test("retire: the old root goes; only the new root is trusted", async () => {
+        await configure(stack, phase("retire"));
+        await up("rotation: retire", { delete: 2, update: 4 });
+        await distributes([newRoot]);
+        await servesFromCurrentIntermediate();
+    });
+
+    test("done: rootGeneration 2 turns multi-root trust off; nothing else changes", async () => {
+        await configure(stack, phase(undefined, 2));
+        await up("rotation: done", { update: 2 });
+        await distributes([newRoot]);
+        expect(changes((await stack.preview(quiet)).changeSummary)).toEqual({});
+    });
+});
+
