@@ -25,6 +25,7 @@ export const TYPES = {
     clusterRole: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
     privateKey: "tls:index/privateKey:PrivateKey",
     selfSignedCert: "tls:index/selfSignedCert:SelfSignedCert",
+    locallySignedCert: "tls:index/locallySignedCert:LocallySignedCert",
     eks: "aws:eks/cluster:Cluster",
     aks: "azure-native:containerservice:ManagedCluster",
 } as const;
@@ -181,16 +182,35 @@ const adminKubeconfigsNotExported: StackValidationPolicy = {
 
 // ---------------------------------------------------------------- PKI
 
+/** The generation a root's common name carries (stacks/root-guard.ts rootCommonName: `<meshId> Root CA <g>`, the first without a number). */
+function rootGeneration(root: PolicyResource): number | undefined {
+    const cn = at(root.props, "subject.commonName");
+    if (typeof cn !== "string") return undefined;
+    const m = / Root CA(?: (\d+))?$/.exec(cn);
+    return m ? Number(m[1] ?? 1) : undefined;
+}
+
 const rootCaProtected: StackValidationPolicy = {
     name: "root-ca-protected",
-    description: "The mesh's root CA (its self-signed certificate and key) is `protect`ed: deleting it re-issues trust for the whole mesh. Local and dev stacks may allow otherwise (policy config).",
+    description:
+        "The mesh's root CA (its self-signed certificate and key) is `protect`ed: deleting it re-issues trust for the whole mesh. The one exception is a rotation's old root once a newer, protected root issues the intermediates (phase issue), so that phase retire can delete it. Local and dev stacks may allow otherwise (policy config).",
     remediationSteps: "Set mesh:pki.protectRoot: true in the stack file.",
     configSchema: { properties: { allowUnprotected: { type: "boolean", default: false } } },
     validateStack: (args, report) => {
         if (args.getConfig<{ allowUnprotected?: boolean }>().allowUnprotected) args.notApplicable("this environment's policy config allows an unprotected root (allowUnprotected)");
-        for (const root of args.resources.filter((r) => isType(r, TYPES.selfSignedCert) && at(r.props, "isCaCertificate") === true)) {
-            const keys = (root.propertyDependencies["privateKeyPem"] ?? []).filter((k) => isType(k, TYPES.privateKey));
-            for (const r of [root, ...keys]) {
+        const roots = args.resources.filter((r) => isType(r, TYPES.selfSignedCert) && at(r.props, "isCaCertificate") === true);
+        // The roots that sign an intermediate CA (components/pki.ts IntermediateCa: caCertPem comes from its root).
+        const issuing = new Set(args.resources.filter((r) => isType(r, TYPES.locallySignedCert)).flatMap((c) => (c.propertyDependencies["caCertPem"] ?? []).map((d) => d.urn)));
+        const keysOf = (root: PolicyResource) => (root.propertyDependencies["privateKeyPem"] ?? []).filter((k) => isType(k, TYPES.privateKey));
+        const isProtected = (root: PolicyResource) => root.opts.protect && keysOf(root).every((k) => k.opts.protect);
+        const protectedIssuers = roots.filter((r) => issuing.has(r.urn) && isProtected(r));
+        for (const root of roots) {
+            const g = rootGeneration(root);
+            // Root rotation, phase issue (stacks/rotation.ts): the old root still anchors trust but signs nothing,
+            // and must be unprotected for phase retire to delete it. Only an older root than a protected issuer.
+            const retiring = !issuing.has(root.urn) && g !== undefined && protectedIssuers.some((i) => (rootGeneration(i) ?? 0) > g);
+            if (retiring) continue;
+            for (const r of [root, ...keysOf(root)]) {
                 if (!r.opts.protect) report(`${r.name} is the mesh's root CA ${r === root ? "certificate" : "key"} and is not protected: set mesh:pki.protectRoot: true (only local and dev stacks may run an unprotected root)`, r.urn);
             }
         }

@@ -175,6 +175,33 @@ describe("PKI", () => {
         expect(await violationsOf("root-ca-protected", root(false), { "root-ca-protected": { allowUnprotected: true } })).toEqual([]);
     });
 
+    test("root-ca-protected during a root rotation: only an old root, once a newer protected root issues, may be unprotected", async () => {
+        const tls = "mesh-pki-tls";
+        const rootOf = (n: string, g: number, protect: boolean): TestResource[] => [
+            { type: TYPES.privateKey, name: `${n}-key`, props: { algorithm: "ECDSA", ecdsaCurve: "P256" }, provider: tls, protect },
+            {
+                type: TYPES.selfSignedCert,
+                name: `${n}-cert`,
+                props: { isCaCertificate: true, subject: { commonName: g > 1 ? `prod-mesh Root CA ${g}` : "prod-mesh Root CA" } },
+                provider: tls,
+                protect,
+                propertyDependencies: { privateKeyPem: [`${n}-key`] },
+            },
+        ];
+        const intermediateFrom = (n: string): TestResource => ({ type: TYPES.locallySignedCert, name: `c1-from-${n}`, props: { isCaCertificate: true }, provider: tls, propertyDependencies: { caCertPem: [`${n}-cert`], caPrivateKeyPem: [`${n}-key`] } });
+        const names = async (rs: TestResource[]) => (await violationsOf("root-ca-protected", rs)).map((v) => v.resource).sort();
+        // Phase issue: root 2 issues and is protected, root 1 is on its way out.
+        expect(await names([...rootOf("mesh-pki-root", 1, false), ...rootOf("mesh-pki-root-2", 2, true), intermediateFrom("mesh-pki-root-2")])).toEqual([]);
+        // Phase trust: root 1 still issues; an unprotected new root is refused, and so is unprotecting the issuer.
+        expect(await names([...rootOf("mesh-pki-root", 1, true), ...rootOf("mesh-pki-root-2", 2, false), intermediateFrom("mesh-pki-root")])).toEqual(["mesh-pki-root-2-cert", "mesh-pki-root-2-key"]);
+        expect(await names([...rootOf("mesh-pki-root", 1, false), ...rootOf("mesh-pki-root-2", 2, false), intermediateFrom("mesh-pki-root-2")])).toEqual([
+            "mesh-pki-root-2-cert",
+            "mesh-pki-root-2-key",
+            "mesh-pki-root-cert",
+            "mesh-pki-root-key",
+        ]);
+    });
+
     test("ca-key-strength: the tls provider's defaults (P224, RSA 2048) are refused", async () => {
         const key = (props: Record<string, unknown>) => ({ type: TYPES.privateKey, name: JSON.stringify(props), props, provider: "tls" });
         const vs = await violationsOf("ca-key-strength", [key({ algorithm: "ECDSA" }), key({ algorithm: "RSA" }), key({ algorithm: "ED25519" }), key({ algorithm: "ECDSA", ecdsaCurve: "P256" }), key({ algorithm: "RSA", rsaBits: 4096 })]);
