@@ -7,5 +7,8 @@ cd "$(dirname "$0")/../.."
 source scripts/ci/common.sh
 ensure_policy_deps
 if [[ ! -x ${MESH_TOOLCHAIN_DIR:-$HOME/.cache/mesh-toolchain}/bin/actionlint ]]; then
-  bash scripts/toolchain.sh actionlint >/dev/null
+  bash scripts/toolchain.sh actionlint >/dev/null || {
+    echo "pretest: could not build actionlint, which npm test runs on .github/workflows (needs Go and its module proxy; see above): bash scripts/toolchain.sh actionlint" >&2
+    exit 1
+  }
 fi
