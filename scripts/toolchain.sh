@@ -5,14 +5,14 @@
 #   $MESH_TOOLCHAIN_DIR (default ~/.cache/mesh-toolchain)
 #     bin/            pulumi, pulumi-language-nodejs, pulumi-resource-pulumi-nodejs,
 #                     kube-apiserver, kube-controller-manager, kube-scheduler,
-#                     kubectl, etcd, kwok, kwokctl, istioctl, pilot-discovery
+#                     kubectl, etcd, kwok, kwokctl, istioctl, pilot-discovery, actionlint
 #     pulumi-home/    PULUMI_HOME: plugin store with the provider plugins
 #     istio-charts/<version>/{base,istiod,gateway}
 #     stamps/         one file per tool: hash of its pins + recipe
 #     env.sh          `source` it to get PATH, PULUMI_HOME, MESH_ISTIO_CHARTS, ...
 #
 # Usage: bash scripts/toolchain.sh [TOOL...]   (default: all tools)
-#   TOOLS: pulumi langhost kubernetes k8s etcd kwok istio
+#   TOOLS: pulumi langhost kubernetes k8s etcd kwok istio actionlint
 # Env:   MESH_TOOLCHAIN_DIR   cache directory
 #        MESH_TOOLCHAIN_JOBS  go build -p (default 2)
 #        MESH_TOOLCHAIN_SKIP_LOCK_CHECK=1  build even if package-lock.json
@@ -33,7 +33,7 @@ WORK="$DIR/work"
 PHOME="$DIR/pulumi-home"
 CHARTS="$DIR/istio-charts/$ISTIO_VERSION"
 JOBS="${MESH_TOOLCHAIN_JOBS:-2}"
-ALL_TOOLS=(pulumi langhost kubernetes k8s etcd kwok istio)
+ALL_TOOLS=(pulumi langhost kubernetes k8s etcd kwok istio actionlint)
 
 # Go settings: module and build caches stay at Go's defaults (shared with other
 # work); only what this script needs is forced here.
@@ -209,6 +209,16 @@ build_istio() {
   rm -rf "$CHARTS"; mv "$CHARTS.tmp" "$CHARTS"
 }
 
+# actionlint lints .github/workflows in `npm test` (scripts/ci/lint-workflows.sh).
+outputs_actionlint() { echo "$BIN/actionlint"; }
+build_actionlint() {
+  local w; w=$(wrapper actionlint)
+  # Built from a wrapper module, whose build info carries no actionlint version: set it.
+  (cd "$w" && gobuild -o out/actionlint -ldflags "-s -w -X github.com/rhysd/actionlint.version=v$ACTIONLINT_VERSION" \
+    github.com/rhysd/actionlint/cmd/actionlint)
+  install_bins "$w/out" actionlint
+}
+
 # ---------------------------------------------------------------- driver
 # The stamp hashes: the tool's pins and wrapper files, its recipe (the bash
 # functions), the shared helpers and the Go version.
@@ -219,6 +229,7 @@ PINS_k8s="KUBERNETES_VERSION"
 PINS_etcd="ETCD_VERSION"
 PINS_kwok="KWOK_VERSION"
 PINS_istio="ISTIO_VERSION ISTIO_COMMIT ISTIO_MODVER ISTIO_HUB"
+PINS_actionlint="ACTIONLINT_VERSION"
 stamp_of() {
   local tool=$1 v pins="PINS_$1"
   {

@@ -407,6 +407,42 @@ check "mesh-picture renders the planned and the deployed mesh (SVG with every cl
 check "second pulumi up changes nothing" timed "no-op up" bash -c "pulumi up --stack '$STACK' --yes --skip-preview --suppress-progress --expect-no-changes >'$TMP/up2.log' 2>&1 || { cat '$TMP/up2.log'; exit 1; }"
 check "pulumi preview --expect-no-changes" bash -c "pulumi preview --stack '$STACK' --expect-no-changes --suppress-progress >'$TMP/preview2.log' 2>&1 || { cat '$TMP/preview2.log'; exit 1; }"
 
+# ------------------------------------------------------------------ pull requests and merges (the CI path)
+# The workflow's preview and up steps (.github/workflows/mesh-stack.yml) are scripts/ci/preview.sh and
+# up.sh: the same commands, with the policy pack (policy/) and this environment's policy config. On the
+# local stack the pack passes and nothing changes; a change the pack exists to stop (a private key,
+# made here, in istiod's Helm values) is blocked with the policy's message. See test/e2e/README.md.
+policies_passed() {  # policies_passed LOG: the pack ran and reported no violation
+  grep -qE '^\s+mesh-invariants\|local\|policy/analyzer\s+[0-9.]+$' "$1" || { echo "the policy pack did not run:"; cat "$1"; return 1; }
+  if grep -nE '\[(mandatory|advisory)\]' "$1"; then return 1; fi
+}
+no_changes() {  # no_changes LOG: every resource unchanged
+  grep -qE '^\s+[0-9]+ unchanged$' "$1" && ! grep -nE '^\s+[0-9]+ (to (create|update|delete|replace)|created|updated|deleted|replaced)' "$1" || { cat "$1"; return 1; }
+}
+ci_preview() {
+  scripts/ci/preview.sh "$STACK" >"$TMP/ci-preview.log" 2>&1 || { cat "$TMP/ci-preview.log"; return 1; }
+  policies_passed "$TMP/ci-preview.log" && no_changes "$TMP/ci-preview.log"
+}
+check "pull request: scripts/ci/preview.sh (the workflow's preview) passes the policy pack with no changes" timed "CI preview" ci_preview
+ci_blocked() {
+  local cfg="$TMP/Pulumi.bad.yaml" log="$TMP/ci-bad.log"
+  cp Pulumi.local.yaml "$cfg"
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$TMP/bad.key" 2>/dev/null || return 1
+  pulumi config set --stack "$STACK" --config-file "$cfg" --path 'mesh:istio.values.istiod.pilot.env.DEBUG_SIGNING_KEY' -- "$(cat "$TMP/bad.key")" >/dev/null || return 1
+  if scripts/ci/preview.sh "$STACK" --config-file "$cfg" >"$log" 2>&1; then echo "the preview of a private key in Helm values passed:"; cat "$log"; return 1; fi
+  grep -qE '\[mandatory\]\s+helm-values-no-credentials' "$log" && grep -q 'values.pilot.env.DEBUG_SIGNING_KEY holds a private key: Helm stores' "$log" || { cat "$log"; return 1; }
+  # The policy names the property, never the value. (The --diff above it shows the change itself,
+  # as the pull request's own diff does.)
+  grep -E 'helm-values-no-credentials|DEBUG_SIGNING_KEY holds' "$log" | grep -qF "$(sed -n 2p "$TMP/bad.key")" && { echo "the policy's message carries the key"; return 1; }
+  grep -E 'helm-values-no-credentials|DEBUG_SIGNING_KEY holds' "$log" | sort -u | head -4
+}
+check "pull request: a private key in istiod's Helm values is blocked by helm-values-no-credentials, with its message" timed "CI preview (blocked)" ci_blocked
+ci_up() {
+  scripts/ci/up.sh "$STACK" --expect-no-changes >"$TMP/ci-up.log" 2>&1 || { cat "$TMP/ci-up.log"; return 1; }
+  policies_passed "$TMP/ci-up.log" && no_changes "$TMP/ci-up.log"
+}
+check "merge: scripts/ci/up.sh (the workflow's up) passes the policy pack on the deployed state, no changes" timed "CI up" ci_up
+
 # ------------------------------------------------------------------ application team
 team_kubeconfig() { out ".teams[\"team-a\"].clusters.$1.kubeconfig" >"$TMP/team-$1.kubeconfig"; echo "$TMP/team-$1.kubeconfig"; }
 app() {
