@@ -35,6 +35,7 @@ const FLAG_INPUTS: Record<string, (v: string) => string[]> = {
     "expect-no-changes": (v) => (bool(v) ? ["--expect-no-changes"] : []),
     "suppress-progress": (v) => (bool(v) ? ["--suppress-progress"] : []),
     "suppress-outputs": (v) => (bool(v) ? ["--suppress-outputs"] : []),
+    "continue-on-error": (v) => (bool(v) ? ["--continue-on-error"] : []),
     policyPacks: (v) => lines(v).flatMap((p) => ["--policy-pack", p]),
     policyPackConfigs: (v) => lines(v).flatMap((p) => ["--policy-pack-config", p]),
     parallel: (v) => ["--parallel", v],

@@ -12,4 +12,4 @@ stack=${1:?usage: scripts/ci/up.sh <stack> [pulumi flags]}
 shift
 mapfile -t policy < <(policy_flags "$stack")
 ((${#policy[@]})) || exit 2
-run pulumi up --stack "$stack" --non-interactive --yes --skip-preview --diff --suppress-progress "${policy[@]}" "$@"
+run pulumi up --stack "$stack" --non-interactive --yes --skip-preview --diff --suppress-progress --continue-on-error "${policy[@]}" "$@"
