@@ -44,3 +44,6 @@ let s=""; process.stdin.on("data",d=>s+=d).on("end",()=>{ const o=JSON.parse(s);
     console.log(`  ${n}: ${c.role}${c.primary ? " of " + c.primary : ""}, api ${c.apiServer}, east-west gateway ${c.eastWestGatewayAddress ?? "-"}`);
   console.log(`\nkubectl --kubeconfig .e2e/clusters/c1/kubeconfig get pods -n istio-system\nbash scripts/local-down.sh   # destroy the stack and stop the clusters`);
 });'
+
+# The mesh checked from the outside, as on call reads it (README: See and check the mesh).
+scripts/mesh-check --stack "$LOCAL_STACK" || log "mesh-check reported problems (above); istiods can take a minute to sync every cluster: run scripts/mesh-check --stack $LOCAL_STACK again"
