@@ -84,7 +84,9 @@ export function stepRecorder(): { onEvent: (e: EngineEvent) => void; onOutput: (
     return {
         onEvent: (e) => {
             const m = e.resOutputsEvent?.metadata ?? e.resourcePreEvent?.metadata;
-            if (!m || m.op === "same" || m.op === "read") return;
+            // The program's read of its own stack (stacks/deployed.ts) follows the outputs of the
+            // last up by design: not drift of the mesh.
+            if (!m || m.op === "same" || m.op === "read" || m.type === "pulumi:pulumi:StackReference") return;
             let diffs = m.diffs ?? [];
             if (m.op === "refresh") {
                 // A refresh step says "refresh" whatever it found: drift is outputs that differ.
