@@ -101,47 +101,32 @@ export async function runPolicies(policies: Policies, resources: readonly TestRe
         }
     };
 
-    for (const r of resources) {
+    // What both kinds of policy see of a resource, as the SDK deserializes it.
+    const views = resources.map((r) => ({
+        type: r.type,
+        props: sdkProps(r.props),
+        urn: urnOf(r.type, r.name),
+        name: r.name,
+        opts: optionsOf(r),
+        provider: providerOf(r),
+        isType: unsupported,
+        asType: unsupported,
+    }));
+    for (const [i, r] of resources.entries()) {
         for (const policy of policies) {
             if (!("validateResource" in policy) || !policy.validateResource) continue;
             const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
             for (const validation of validations) {
                 await run(policy, r.name, (report) =>
-                    validation(
-                        {
-                            type: r.type,
-                            props: sdkProps(r.props),
-                            urn: urnOf(r.type, r.name),
-                            name: r.name,
-                            opts: optionsOf(r),
-                            provider: providerOf(r),
-                            stackTags: new Map(),
-                            isType: unsupported,
-                            asType: unsupported,
-                            getConfig: <T extends object>() => configOf(policy.name, config) as T,
-                            notApplicable,
-                        },
-                        report,
-                    ),
+                    validation({ ...views[i], stackTags: new Map(), getConfig: <T extends object>() => configOf(policy.name, config) as T, notApplicable }, report),
                 );
             }
         }
     }
 
     const byName = new Map<string, PolicyResource>();
-    const stackResources = resources.map((r) => {
-        const p: PolicyResource = {
-            type: r.type,
-            props: sdkProps(r.props),
-            urn: urnOf(r.type, r.name),
-            name: r.name,
-            opts: optionsOf(r),
-            provider: providerOf(r),
-            dependencies: [],
-            propertyDependencies: {},
-            isType: unsupported,
-            asType: unsupported,
-        };
+    const stackResources = resources.map((r, i) => {
+        const p: PolicyResource = { ...views[i], dependencies: [], propertyDependencies: {} };
         byName.set(r.name, p);
         return p;
     });

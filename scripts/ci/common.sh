@@ -26,3 +26,12 @@ run() {
   ensure_policy_deps
   exec "$@"
 }
+
+# policy_step STACK COMMAND [flags...]: pulumi COMMAND on STACK with the policy pack and its config.
+policy_step() {
+  local stack=$1 command=$2 policy
+  shift 2
+  mapfile -t policy < <(policy_flags "$stack")
+  ((${#policy[@]})) || exit 2
+  run pulumi "$command" --stack "$stack" "${policy[@]}" "$@"
+}

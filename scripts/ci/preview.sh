@@ -13,6 +13,4 @@ cd "$(dirname "$0")/../.."
 source scripts/ci/common.sh
 stack=${1:?usage: scripts/ci/preview.sh <stack> [pulumi flags]}
 shift
-mapfile -t policy < <(policy_flags "$stack")
-((${#policy[@]})) || exit 2
-run pulumi preview --stack "$stack" --non-interactive --diff --suppress-progress "${policy[@]}" "$@"
+policy_step "$stack" preview --non-interactive --diff --suppress-progress "$@"

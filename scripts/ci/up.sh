@@ -10,6 +10,4 @@ cd "$(dirname "$0")/../.."
 source scripts/ci/common.sh
 stack=${1:?usage: scripts/ci/up.sh <stack> [pulumi flags]}
 shift
-mapfile -t policy < <(policy_flags "$stack")
-((${#policy[@]})) || exit 2
-run pulumi up --stack "$stack" --non-interactive --yes --skip-preview --diff --suppress-progress --continue-on-error "${policy[@]}" "$@"
+policy_step "$stack" up --non-interactive --yes --skip-preview --diff --suppress-progress --continue-on-error "$@"

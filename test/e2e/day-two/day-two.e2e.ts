@@ -31,6 +31,17 @@ async function timed<T>(label: string, step: () => Promise<T>): Promise<T> {
     }
 }
 
+/** The istiods of c1 and c2 report every other cluster of `clusters` as synced. */
+async function syncedEverywhere(clusters: string[], seconds = 90) {
+    for (const [index, name] of [[1, "c1"], [2, "c2"]] as const) {
+        const others = clusters.filter((c) => c !== name);
+        await eventually(`istiod of ${name} to sync ${others.join(", ")}`, seconds, async () => {
+            const synced = (await istiodClusters(index)).filter((c) => c.syncStatus === "synced").map((c) => c.id);
+            return others.every((o) => synced.includes(o));
+        });
+    }
+}
+
 beforeAll(async () => {
     stack = await meshStack("day-two", meshConfig(base));
     await timed("up (3 clusters)", () => stack.up(quiet));
@@ -57,12 +68,7 @@ test("adding a primary creates its part and the remote secrets that join it; no 
     expect(changes(preview.changeSummary)).toEqual({ create: expect.any(Number) });
     await timed("up adding c4", () => stack.up(quiet));
     expect({ c1: deploymentGenerations("c1"), c2: deploymentGenerations("c2"), c3: deploymentGenerations("c3") }).toEqual(before);
-    for (const [index, others] of [[1, ["c2", "c3", "c4"]], [2, ["c1", "c3", "c4"]]] as const) {
-        await eventually(`istiod of c${index} to sync ${others.join(", ")}`, 60, async () => {
-            const synced = (await istiodClusters(index)).filter((c) => c.syncStatus === "synced").map((c) => c.id);
-            return others.every((o) => synced.includes(o));
-        });
-    }
+    await syncedEverywhere(["c1", "c2", "c3", "c4"], 60);
 });
 
 test("re-issuing the intermediates updates every cacerts in place, keeps the root, and istiod serves the new chain", async () => {
@@ -100,12 +106,7 @@ test("rotating the reader tokens switches every remote secret with an overlap; t
     const token = Buffer.from(kubectlJson("c3", "-n", "istio-system", "get", "secret", "istio-reader-service-account-istio-remote-secret-token-2").data.token, "base64").toString();
     const kubeconfig = Buffer.from(kubectlJson("c1", "-n", "istio-system", "get", "secret", "istio-remote-secret-c3").data.c3, "base64").toString();
     expect(kubeconfig).toContain(token);
-    for (const [index, others] of [[1, ["c2", "c3", "c4"]], [2, ["c1", "c3", "c4"]]] as const) {
-        await eventually(`istiod of c${index} to stay synced with ${others.join(", ")} on the new tokens`, 90, async () => {
-            const synced = (await istiodClusters(index)).filter((c) => c.syncStatus === "synced").map((c) => c.id);
-            return others.every((o) => synced.includes(o));
-        });
-    }
+    await syncedEverywhere(["c1", "c2", "c3", "c4"]);
 });
 
 /** The mesh as the scenarios above left it: intermediates and reader tokens at their second generation. */
@@ -207,15 +208,6 @@ describe("root CA rotation, phase by phase, with the real istiods", () => {
 describe("faults during a change", () => {
     /** The mesh as the rotation left it, with c4 joining. */
     const withC4 = (extra: Record<string, unknown> = {}) => ({ ...rotated([...base, c4], { rootGeneration: 2 }), ...extra });
-    async function syncedEverywhere(clusters: string[]) {
-        for (const [index, name] of [[1, "c1"], [2, "c2"]] as const) {
-            const others = clusters.filter((c) => c !== name);
-            await eventually(`istiod of ${name} to sync ${others.join(", ")}`, 90, async () => {
-                const synced = (await istiodClusters(index)).filter((c) => c.syncStatus === "synced").map((c) => c.id);
-                return others.every((o) => synced.includes(o));
-            });
-        }
-    }
 
     test("an up adding a cluster, killed during its operations, fails as a new user met it, and converges after scripts/recover.sh", async () => {
         await configure(stack, withC4());
