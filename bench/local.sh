@@ -41,7 +41,7 @@ encryptionsalt: $salt
 config:
   mesh:meshId: bench-$n
   mesh:istio:
-    version: "${MESH_ISTIO_VERSION:-1.29.1}"
+    version: "${MESH_ISTIO_VERSION:-1.31.0-dev.eed52ebb66ad}"
     chartRepository: $charts
     timeoutSeconds: 180
   mesh:pki:

@@ -181,7 +181,9 @@ describe("root CA rotation, phase by phase, with the real istiods", () => {
 
     test("issue: intermediates from the new root, both roots still trusted", async () => {
         await configure(stack, phase("issue"));
-        await up("rotation: issue", { create: 6, delete: 6, update: 2 });
+        // Per primary a new IntermediateCa under root 2 (the component, its key, request and
+        // certificate: 4) and the old one's 4 deleted; the 2 cacerts updated in place.
+        await up("rotation: issue", { create: 8, delete: 8, update: 2 });
         for (const c of ["c1", "c2"]) expect(new X509Certificate(cacerts(c)["ca-cert.pem"]).verify(new X509Certificate(newRoot).publicKey)).toBe(true);
         await distributes([oldRoot, newRoot]);
         await servesFromCurrentIntermediate();
