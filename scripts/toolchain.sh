@@ -123,13 +123,25 @@ build_pulumi() {
   install_bins "$w/out" pulumi pulumi-resource-pulumi-nodejs
 }
 
-outputs_langhost() { echo "$BIN/pulumi-language-nodejs"; }
+outputs_langhost() { echo "$BIN/pulumi-language-nodejs $BIN/pulumi-language-nodejs-host"; }
 build_langhost() {
   local w; w=$(wrapper langhost)
-  (cd "$w" && gobuild -o out/pulumi-language-nodejs \
+  (cd "$w" && gobuild -o out/pulumi-language-nodejs-host \
     -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$LANGHOST_SDK_VERSION" \
     github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs)
-  install_bins "$w/out" pulumi-language-nodejs
+  # The v3.68 host takes runtime options only as flags, which CLI 3.259 no longer passes, so it
+  # would load ts-node for every program. The CLI starts it in the program's directory: pass the
+  # project's `typescript: false` on, as a current host reads it from Pulumi.yaml.
+  cat >"$w/out/pulumi-language-nodejs" <<'SH'
+#!/bin/sh
+host="$(dirname "$0")/pulumi-language-nodejs-host"
+if grep -Eq '^[[:space:]]+typescript:[[:space:]]*false[[:space:]]*$' Pulumi.yaml 2>/dev/null; then
+  exec "$host" -typescript=false "$@"
+fi
+exec "$host" "$@"
+SH
+  chmod +x "$w/out/pulumi-language-nodejs"
+  install_bins "$w/out" pulumi-language-nodejs-host pulumi-language-nodejs
 }
 
 outputs_kubernetes() { echo "$PHOME/plugins/resource-kubernetes-v$KUBERNETES_PROVIDER_VERSION/pulumi-resource-kubernetes"; }
