@@ -149,8 +149,7 @@ export function eastWestGatewayValues(mesh: MeshIdentity, plan: ClusterPlan): Va
 
 /** The mesh's Istio settings with one revision's version and chart source: what its releases install. */
 export function withRevision(istio: IstioConfig, revision: IstioRevision): IstioConfig {
-    const { chartDirectory: _, ...rest } = istio;
-    return { ...rest, version: revision.version, chartRepository: revision.chartRepository, ...(revision.chartDirectory ? { chartDirectory: revision.chartDirectory } : {}) };
+    return { ...istio, version: revision.version, chartRepository: revision.chartRepository, chartDirectory: revision.chartDirectory };
 }
 
 /**
