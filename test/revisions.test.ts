@@ -80,8 +80,6 @@ describe("a canary upgrade, step by step, changes only what the step needs", () 
 });
 
 describe("what the charts are given", () => {
-    const release = async (config: ReturnType<typeof parseMeshConfig>, name: string) => (await runMesh(config)).mocks.named(name).inputs;
-
     test("the canary: its revision, its version, the remote's injector and Service `istiod-<rev>` through the same gateway address", async () => {
         const { mocks } = await runMesh(canary());
         const primary = mocks.named("mesh-aws-east-istio-istiod-1-31-0").inputs;
@@ -97,14 +95,15 @@ describe("what the charts are given", () => {
     });
 
     test("once the default tag moves: the canary renders the tag's webhook, the old install drops its own, base validates and the gateway is injected by the canary", async () => {
-        const config = movedOnAwsEast();
-        expect((await release(config, "mesh-aws-east-istio-istiod-1-31-0")).values).toMatchObject({ revision: "1-31-0", revisionTags: ["default"] });
-        expect((await release(config, "mesh-aws-east-istio-istiod")).values.global).toMatchObject({ operatorManageWebhooks: true });
-        expect((await release(config, "mesh-aws-east-istio-base")).values).toMatchObject({ defaultRevision: "1-31-0" });
-        expect(await release(config, "mesh-aws-east-eastwest-release")).toMatchObject({ version: "1.31.0", values: { revision: "1-31-0" } });
+        const { mocks } = await runMesh(movedOnAwsEast());
+        const release = (name: string) => mocks.named(name).inputs;
+        expect(release("mesh-aws-east-istio-istiod-1-31-0").values).toMatchObject({ revision: "1-31-0", revisionTags: ["default"] });
+        expect(release("mesh-aws-east-istio-istiod").values.global).toMatchObject({ operatorManageWebhooks: true });
+        expect(release("mesh-aws-east-istio-base").values).toMatchObject({ defaultRevision: "1-31-0" });
+        expect(release("mesh-aws-east-eastwest-release")).toMatchObject({ version: "1.31.0", values: { revision: "1-31-0" } });
         // A cluster the tag has not reached yet.
-        expect((await release(config, "mesh-azure-west-istio-base")).values).toMatchObject({ defaultRevision: "default" });
-        expect((await release(config, "mesh-azure-west-eastwest-release")).values).not.toHaveProperty("revision");
+        expect(release("mesh-azure-west-istio-base").values).toMatchObject({ defaultRevision: "default" });
+        expect(release("mesh-azure-west-eastwest-release").values).not.toHaveProperty("revision");
     });
 
     test("istiod exposure: one route per revision by its Service's SNI, the catch-all to the default tag's istiod", async () => {

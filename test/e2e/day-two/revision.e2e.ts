@@ -11,7 +11,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { changes, configure, deploymentGenerations, eventually, kubectl, kubectlJson, LocalCluster, meshConfig, meshStack, REPO } from "./world";
+import { changes, configure, deploymentGenerations, eventually, kubeconfigOf, kubectl, kubectlJson, LocalCluster, meshConfig, meshStack, REPO } from "./world";
 
 const clusters: LocalCluster[] = [
     { name: "c1", network: "net1" },
@@ -57,7 +57,7 @@ function injectedVersion(cluster: string, namespace: string): string {
 }
 
 function execKubectlStdin(cluster: string, input: string, ...args: string[]): any {
-    return JSON.parse(execFileSync("kubectl", ["--kubeconfig", path.join(REPO, ".e2e/clusters", cluster, "kubeconfig"), "--request-timeout=30s", ...args], { input, encoding: "utf8" }));
+    return JSON.parse(execFileSync("kubectl", ["--kubeconfig", kubeconfigOf(cluster), "--request-timeout=30s", ...args], { input, encoding: "utf8" }));
 }
 
 /** What each cluster injects in a namespace that follows the default tag, and in one labelled with the canary revision. */
@@ -73,7 +73,7 @@ function gatewayProxyVersions(cluster: string): string[] {
 
 /** The ports the local cloud gave each istiod revision of a cluster (scripts/local-cloud/istiod.mjs). */
 function istiodPorts(cluster: string): Record<string, { http: number }> {
-    const file = path.join(REPO, ".e2e/local-cloud/istiod", cluster, "ports.json");
+    const file = path.join(process.env.MESH_LOCAL_STATE ?? path.join(REPO, ".e2e"), "local-cloud/istiod", cluster, "ports.json");
     return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : {};
 }
 
@@ -106,10 +106,10 @@ async function up(label: string): Promise<void> {
 
 beforeAll(async () => {
     for (const c of NAMES) {
-        kubectl(c, "create", "namespace", "rev-tagged");
-        kubectl(c, "label", "namespace", "rev-tagged", "istio-injection=enabled");
-        kubectl(c, "create", "namespace", "rev-canary");
-        kubectl(c, "label", "namespace", "rev-canary", `istio.io/rev=${CANARY}`);
+        for (const [ns, label] of [["rev-tagged", "istio-injection=enabled"], ["rev-canary", `istio.io/rev=${CANARY}`]]) {
+            execFileSync("kubectl", ["--kubeconfig", kubeconfigOf(c), "apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } }), encoding: "utf8" });
+            kubectl(c, "label", "--overwrite", "namespace", ns, label);
+        }
     }
     stack = await meshStack("revision", config());
     await up(`up (4 clusters, Istio ${v.old} in place)`);
