@@ -41,7 +41,8 @@ function versionOf(binary) {
     if (!versions.has(binary)) {
         let v;
         try {
-            v = execFileSync(binary, ["version", "-s"], { encoding: "utf8", timeout: 30000 }).trim();
+            // Prints "client version: 1.29.1" (and log lines on stderr).
+            v = /version:\s*(\S+)/.exec(execFileSync(binary, ["version", "-s"], { encoding: "utf8", timeout: 30000, stdio: ["ignore", "pipe", "ignore"] }))?.[1];
         } catch {
             v = undefined;
         }
