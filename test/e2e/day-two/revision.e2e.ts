@@ -96,7 +96,8 @@ async function synced(cluster: string, revision: string): Promise<string[]> {
     const port = istiodPorts(cluster)[revision]?.http;
     if (port === undefined) return [];
     const list = (await fetch(`http://127.0.0.1:${port}/debug/clusterz`).then((r) => r.json(), () => [])) as { id: string; syncStatus: string }[];
-    return list.filter((c) => c.syncStatus === "synced").map((c) => c.id).sort();
+    // istiod lists its own cluster too (no secret); only the others are watched through remote secrets.
+    return list.filter((c) => c.syncStatus === "synced" && c.id !== cluster).map((c) => c.id).sort();
 }
 
 function generations(): Record<string, Record<string, number>> {
