@@ -9,4 +9,5 @@ if pulumi stack select "$LOCAL_STACK" >/dev/null 2>&1 && [[ $(pulumi stack expor
 fi
 bash scripts/local-clusters.sh up 4
 ensure_tls_plugin
+node scripts/build.js || die "the program does not compile"  # outside the timings, as in bench/local.sh
 npx ts-node --transpile-only bench/day-two.ts

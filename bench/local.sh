@@ -3,6 +3,8 @@
 # destroy of a mesh of N clusters, median of RUNS runs, for each N in SIZES.
 #
 #   RUNS=3 SIZES="2 3 5" bash bench/local.sh
+#   PHASES=1 ...   then one more preview and no-op up per size at -v=7, split into phases by
+#                  bench/engine-phases.js (the log costs time itself: those runs are not in the medians)
 #
 # Stacks `bench-N` are generated (c1, c2 primaries on net1/net2; c3, c5, ... remotes of c1 and
 # c4, ... remotes of c2, each on its own network) in a scratch project under
@@ -16,6 +18,7 @@ SIZES="${SIZES:-2 3 5}"
 need_tools pulumi kubectl kwokctl node
 charts="$(istio_charts_dir)" || die "no Istio charts (bash scripts/toolchain.sh istio)"
 ensure_tls_plugin
+node scripts/build.js || die "the program does not compile"  # main.js runs bin/program; build it outside the timings
 
 # The bench stacks install Istio into the same clusters as the `local` stack.
 if pulumi stack select "$LOCAL_STACK" >/dev/null 2>&1 && [[ $(pulumi stack export --stack "$LOCAL_STACK" | jq '.deployment.resources // [] | length') != 0 ]]; then
@@ -28,7 +31,7 @@ bash scripts/local-clusters.sh up "$max"
 proj="$MESH_LOCAL_STATE/bench/project"
 mkdir -p "$proj" "$MESH_LOCAL_STATE/pulumi-state"
 cp "$MESH_REPO/Pulumi.yaml" "$proj/Pulumi.yaml"
-for f in package.json tsconfig.json index.ts components stacks node_modules; do ln -sfn "$MESH_REPO/$f" "$proj/$f"; done
+for f in package.json tsconfig.json main.js index.ts components stacks node_modules; do ln -sfn "$MESH_REPO/$f" "$proj/$f"; done
 salt="$(sed -n 's/^encryptionsalt: //p' Pulumi.local.yaml)"
 
 stack_config() {  # stack_config N → Pulumi.bench-N.yaml
@@ -38,7 +41,7 @@ encryptionsalt: $salt
 config:
   mesh:meshId: bench-$n
   mesh:istio:
-    version: "${MESH_ISTIO_VERSION:-1.29.1}"
+    version: "${MESH_ISTIO_VERSION:-1.31.0-dev.eed52ebb66ad}"
     chartRepository: $charts
     timeoutSeconds: 180
   mesh:pki:
@@ -68,7 +71,8 @@ timeit() {  # timeit VAR CMD... : seconds into VAR; fails the bench on error
 }
 median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.1f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
-declare -A RESULT
+declare -A RESULT PHASES_OUT
+load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 for n in $SIZES; do
   stack="bench-$n"
   stack_config "$n" >"$proj/Pulumi.$stack.yaml"
@@ -85,6 +89,14 @@ for n in $SIZES; do
     pre+=("$a"); up+=("$b"); noop+=("$c"); des+=("$d")
   done
   RESULT[$n]="$(median "${pre[@]}") $(median "${up[@]}") $(median "${noop[@]}") $(median "${des[@]}")"
+  if [[ ${PHASES:-} == 1 ]]; then
+    logs="$MESH_LOCAL_STATE/bench/phases-$n"; mkdir -p "$logs"
+    timeit a pulumi preview "${p[@]}" --suppress-progress -v=7 --logtostderr; cp "$MESH_LOCAL_STATE/bench/last.log" "$logs/preview.log"
+    timeit b pulumi up "${p[@]}" --yes --skip-preview --suppress-progress
+    timeit c pulumi up "${p[@]}" --yes --skip-preview --suppress-progress --expect-no-changes -v=7 --logtostderr; cp "$MESH_LOCAL_STATE/bench/last.log" "$logs/noop.log"
+    timeit d pulumi destroy "${p[@]}" --yes --skip-preview --suppress-progress
+    PHASES_OUT[$n]="$(echo "N=$n preview (-v=7, ${a}s):"; node bench/engine-phases.js "$logs/preview.log" "$a"; echo "N=$n no-op up (-v=7, ${c}s):"; node bench/engine-phases.js "$logs/noop.log" "$c")"
+  fi
   pulumi stack rm -C "$proj" "$stack" --yes --force >/dev/null 2>&1 || true
 done
 
@@ -95,3 +107,6 @@ for n in $SIZES; do
   read -r a b c d <<<"${RESULT[$n]}"
   printf '%-9s %9s %9s %10s %9s\n' "$n" "$a" "$b" "$c" "$d"
 done
+echo "load average (1, 5, 15 min) at the start: $load_start; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+for n in $SIZES; do [[ -n ${PHASES_OUT[$n]:-} ]] && printf '\n%s\n' "${PHASES_OUT[$n]}"; done
+true

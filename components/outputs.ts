@@ -56,7 +56,7 @@ export function meshOutputs(mesh: Mesh) {
         trustDomain: config.trustDomain,
         rootCertificatePem: mesh.pki.rootCertificatePem,
         trustBundlePem: mesh.pki.trustBundlePem,
-        istio: { version: config.istio.version, chartRepository: config.istio.chartRepository },
+        istio: { version: config.istio.version, chartRepository: config.istio.chartRepository, readerTokenGeneration: config.remoteSecrets.tokenGeneration },
         networks: mesh.plan.networks,
         clusters,
         teams,

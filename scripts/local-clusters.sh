@@ -66,6 +66,10 @@ kind: KwokctlConfiguration
 options:
   runtime: binary
   kubeAuthorization: true
+  # `kubectl port-forward` to a pod (istioctl reads istiod's /debug/* that way) goes from the API
+  # server to the node's "kubelet", kwok's server, and kwok's PortForward objects say where each
+  # pod's ports lead: the local cloud keeps one per istiod pod, for its monitoring port only.
+  enableCRDs: [PortForward]
 componentsPatches:
 - name: kube-apiserver
   extraArgs:
@@ -175,7 +179,7 @@ up_one() {
   # A self-contained kubeconfig (certificates inlined) with a stable path.
   kubectl --kubeconfig "$KWOK_WORKDIR/clusters/$name/kubeconfig.yaml" config view --minify --flatten >"$dir/kubeconfig.tmp"
   chmod 600 "$dir/kubeconfig.tmp"; mv -f "$dir/kubeconfig.tmp" "$dir/kubeconfig"
-  wait_for 60 "c$i apiserver" kc "$i" get --raw /readyz
+  wait_for 180 "c$i apiserver" kc "$i" get --raw /readyz
   nodes_manifest "$i" | kc "$i" apply -f - >/dev/null
   wait_for 60 "c$i nodes Ready" kc "$i" wait --for=condition=Ready node --all --timeout=2s
   # The token controller must fill service-account-token Secrets (remote secrets need them).

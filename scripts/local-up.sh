@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One command for a local mesh: toolchain → 4 kwok clusters and the local cloud → npm ci (if needed) →
-# `pulumi up` of the `local` stack (Pulumi.local.yaml) on a file backend → summary.
+# build of the program (if needed) → `pulumi up` of the `local` stack (Pulumi.local.yaml) on a file backend → summary.
 #
 #   bash scripts/local-up.sh            (then: bash scripts/local-down.sh)
 #
@@ -27,6 +27,7 @@ if [[ ! -d node_modules/@pulumi/pulumi || package-lock.json -nt node_modules/.pa
   npm ci --no-audit --no-fund >/dev/null
 fi
 ensure_tls_plugin
+node scripts/build.js  # the program compiled ahead of time (main.js runs bin/program); a no-op when current
 
 mkdir -p "$MESH_LOCAL_STATE/pulumi-state"
 pulumi stack select "$LOCAL_STACK" 2>/dev/null || pulumi stack init "$LOCAL_STACK" --secrets-provider passphrase >/dev/null
@@ -43,3 +44,6 @@ let s=""; process.stdin.on("data",d=>s+=d).on("end",()=>{ const o=JSON.parse(s);
     console.log(`  ${n}: ${c.role}${c.primary ? " of " + c.primary : ""}, api ${c.apiServer}, east-west gateway ${c.eastWestGatewayAddress ?? "-"}`);
   console.log(`\nkubectl --kubeconfig .e2e/clusters/c1/kubeconfig get pods -n istio-system\nbash scripts/local-down.sh   # destroy the stack and stop the clusters`);
 });'
+
+# The mesh checked from the outside, as on call reads it (README: See and check the mesh).
+scripts/mesh-check --stack "$LOCAL_STACK" || log "mesh-check reported problems (above); istiods can take a minute to sync every cluster: run scripts/mesh-check --stack $LOCAL_STACK again"

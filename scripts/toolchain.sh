@@ -5,7 +5,7 @@
 #   $MESH_TOOLCHAIN_DIR (default ~/.cache/mesh-toolchain)
 #     bin/            pulumi, pulumi-language-nodejs, pulumi-resource-pulumi-nodejs,
 #                     kube-apiserver, kube-controller-manager, kube-scheduler,
-#                     kubectl, etcd, kwok, kwokctl, istioctl, pilot-discovery,
+#                     kubectl, etcd, kwok, kwokctl, istioctl, pilot-discovery, actionlint,
 #                     pilot-discovery-<ISTIO_PREV_VERSION>
 #     pulumi-home/    PULUMI_HOME: plugin store with the provider plugins
 #     istio-charts/<version>/{base,istiod,gateway}   (ISTIO_VERSION and ISTIO_PREV_VERSION)
@@ -13,7 +13,7 @@
 #     env.sh          `source` it to get PATH, PULUMI_HOME, MESH_ISTIO_CHARTS, ...
 #
 # Usage: bash scripts/toolchain.sh [TOOL...]   (default: all tools)
-#   TOOLS: pulumi langhost kubernetes k8s etcd kwok istio istio_prev
+#   TOOLS: pulumi langhost kubernetes k8s etcd kwok istio istio_prev actionlint
 # Env:   MESH_TOOLCHAIN_DIR   cache directory
 #        MESH_TOOLCHAIN_JOBS  go build -p (default 2)
 #        MESH_TOOLCHAIN_SKIP_LOCK_CHECK=1  build even if package-lock.json
@@ -34,7 +34,7 @@ WORK="$DIR/work"
 PHOME="$DIR/pulumi-home"
 CHARTS="$DIR/istio-charts/$ISTIO_VERSION"
 JOBS="${MESH_TOOLCHAIN_JOBS:-2}"
-ALL_TOOLS=(pulumi langhost kubernetes k8s etcd kwok istio istio_prev)
+ALL_TOOLS=(pulumi langhost kubernetes k8s etcd kwok istio istio_prev actionlint)
 
 # Go settings: module and build caches stay at Go's defaults (shared with other
 # work); only what this script needs is forced here.
@@ -214,7 +214,7 @@ build_istio() {
 # ISTIO_VERSION is installed next to it): only pilot-discovery and the charts.
 # A recipe of its own rather than a shared helper with build_istio, because
 # build_istio's text is part of the istio stamp (changing it would rebuild the
-# cached 1.29.1 for nothing).
+# cached ISTIO_VERSION for nothing).
 PREV_CHARTS="$DIR/istio-charts/$ISTIO_PREV_VERSION"
 outputs_istio_prev() { echo "$BIN/pilot-discovery-$ISTIO_PREV_VERSION $PREV_CHARTS/base/Chart.yaml $PREV_CHARTS/istiod/Chart.yaml $PREV_CHARTS/gateway/Chart.yaml"; }
 build_istio_prev() {
@@ -240,6 +240,16 @@ build_istio_prev() {
   rm -rf "$c"; mv "$c.tmp" "$c"
 }
 
+# actionlint lints .github/workflows in `npm test` (scripts/ci/lint-workflows.sh).
+outputs_actionlint() { echo "$BIN/actionlint"; }
+build_actionlint() {
+  local w; w=$(wrapper actionlint)
+  # Built from a wrapper module, whose build info carries no actionlint version: set it.
+  (cd "$w" && gobuild -o out/actionlint -ldflags "-s -w -X github.com/rhysd/actionlint.version=v$ACTIONLINT_VERSION" \
+    github.com/rhysd/actionlint/cmd/actionlint)
+  install_bins "$w/out" actionlint
+}
+
 # ---------------------------------------------------------------- driver
 # The stamp hashes: the tool's pins and wrapper files, its recipe (the bash
 # functions), the shared helpers and the Go version.
@@ -251,6 +261,7 @@ PINS_etcd="ETCD_VERSION"
 PINS_kwok="KWOK_VERSION"
 PINS_istio="ISTIO_VERSION ISTIO_COMMIT ISTIO_MODVER ISTIO_HUB"
 PINS_istio_prev="ISTIO_PREV_VERSION ISTIO_PREV_COMMIT ISTIO_PREV_MODVER ISTIO_HUB"
+PINS_actionlint="ACTIONLINT_VERSION"
 stamp_of() {
   local tool=$1 v pins="PINS_$1"
   {

@@ -13,7 +13,7 @@ import { ClusterConfig } from "./config";
 export const DEFAULT_REVISION = "default";
 /** The tag namespaces labelled `istio-injection=enabled` (and gateways) follow. */
 export const DEFAULT_TAG = "default";
-/** The running revision and its canary: Istio supports a canary one minor version ahead. */
+/** The running revision and its canary: Istio supports a canary up to two minor versions ahead. */
 export const MAX_REVISIONS = 2;
 
 export interface RevisionInput {
@@ -92,9 +92,10 @@ export function resolveRevisions(
     for (let i = 0; i < revisions.length; i++) {
         for (let j = i + 1; j < revisions.length; j++) {
             const [a, b] = [versions[i], versions[j]];
-            if (a && b && (a.major !== b.major || Math.abs(a.minor - b.minor) > 1)) {
+            // "jumping across two minor versions is supported" with revisions (istio.io, Canary Upgrades).
+            if (a && b && (a.major !== b.major || Math.abs(a.minor - b.minor) > 2)) {
                 problems.push(
-                    `${k}.revisions[${j}].version: ${revisions[j].version} next to ${revisions[i].version} (${k}.revisions[${i}]) skips a minor version; Istio supports canary upgrades one minor version at a time`,
+                    `${k}.revisions[${j}].version: ${revisions[j].version} next to ${revisions[i].version} (${k}.revisions[${i}]) is more than two minor versions away; Istio supports canary upgrades across at most two minor versions`,
                 );
             }
         }

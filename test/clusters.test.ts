@@ -281,3 +281,19 @@ describe("availability zones stay put", () => {
         expect(errors).toEqual([expect.stringContaining("us-east-1 has 2 available zones that need no opt-in (us-east-1a, us-east-1b), fewer than aws.zones (3); lower aws.zones or list aws.availabilityZones")]);
     }, 60000);
 });
+
+describe("cloud SDKs load only for clusters on their cloud", () => {
+    // @pulumi/aws and @pulumi/azure-native are the largest modules of the program
+    // (components/clusters/index.ts): a mesh of existing clusters never loads them.
+    test.each([
+        ["existing clusters only", [onprem("a"), onprem("b")], []],
+        ["EKS and an existing cluster", [eks("a"), onprem("b")], ["aws"]],
+        ["AKS and an existing cluster", [aks("a"), onprem("b")], ["azure-native"]],
+        ["EKS and AKS", [eks("a"), aks("b")], ["aws", "azure-native"]],
+    ])("%s", (_, clusters, sdks) => {
+        const run = runMeshInChild(mesh(...clusters), { preview: true });
+        expect(run.errors).toEqual([]);
+        expect(run.resources.length).toBeGreaterThan(0);
+        expect(run.sdks).toEqual(sdks);
+    });
+});

@@ -4,6 +4,7 @@
  */
 import { ConfigError, parseMeshConfig } from "../stacks/config";
 import { deployedProblems } from "../stacks/deployed";
+import { takesRemoteSecretUpdates } from "../stacks/istio-defects";
 import { graphDiff } from "./support/diff";
 import { runMesh, writeKubeconfig } from "./support/run";
 import { twoPrimariesAndRemote } from "./support/topologies";
@@ -124,6 +125,46 @@ describe("reader token rotation", () => {
             name: "istio-reader-service-account-istio-remote-secret-token-3",
             annotations: { "kubernetes.io/service-account.name": "istio-reader-service-account" },
         });
+    });
+});
+
+describe("a token rotation on an Istio that cannot take it is refused", () => {
+    const rotate = (version: string) => parseMeshConfig({ ...base(), istio: { version }, remoteSecrets: { tokenGeneration: 2 } });
+
+    test.each([
+        ["1.28.3", false],
+        ["1.29.1", false],
+        ["1.29.2", false],
+        ["1.29.3", true],
+        ["1.30.0", false],
+        ["1.30.2", false],
+        ["1.30.3", true],
+        ["1.31.0-dev.eed52ebb66ad", true],
+        ["1.31.0", true],
+        ["2.0.0", true],
+    ])("istiod %s takes an in-place remote secret update: %s", (version, safe) => {
+        expect(takesRemoteSecretUpdates(version)).toBe(safe);
+    });
+
+    test("the deployed istiod cannot take it: refused, naming the key, the version and the way out", () => {
+        expect(deployedProblems(rotate("1.30.3"), { istio: { version: "1.29.1", readerTokenGeneration: 1 } })).toEqual([
+            "mesh:remoteSecrets.tokenGeneration: 1 → 2 updates every remote secret in place, which istiod 1.29.1 cannot take " +
+                "(its secret controller deadlocks and stops watching the cluster until restarted: istio/istio#59875, #60612); " +
+                "upgrade Istio first (mesh:istio.version 1.29.3, 1.30.3, 1.31.0 or later), then rotate",
+        ]);
+    });
+
+    test("the configured one cannot: refused too", () => {
+        expect(deployedProblems(rotate("1.30.1"), { istio: { version: "1.30.1", readerTokenGeneration: 1 } })[0]).toMatch(/which istiod 1\.30\.1 cannot take/);
+    });
+
+    test("an upgrade and no rotation, a rotation on a fixed istiod, a first up: accepted", () => {
+        const upgrade = parseMeshConfig({ ...base(), istio: { version: "1.30.3" }, remoteSecrets: { tokenGeneration: 2 } });
+        expect(deployedProblems(upgrade, { istio: { version: "1.29.1", readerTokenGeneration: 2 } })).toEqual([]);
+        expect(deployedProblems(rotate("1.30.3"), { istio: { version: "1.30.3", readerTokenGeneration: 1 } })).toEqual([]);
+        expect(deployedProblems(rotate("1.29.1"), {})).toEqual([]);
+        // Stacks deployed before the generation was exported: nothing to compare with.
+        expect(deployedProblems(rotate("1.29.1"), { istio: { version: "1.29.1" } })).toEqual([]);
     });
 });
 

@@ -138,8 +138,11 @@ describe("config that would break an upgrade is refused before any resource, nam
         expect(problems({ revisions: [OLD, CANARY, { name: "1-31-1", version: "1.31.1" }] })).toEqual([expect.stringMatching(/^mesh:istio\.revisions: 3 revisions; at most 2/)]);
     });
 
-    test("a canary more than one minor version ahead", () => {
-        expect(problems({ revisions: [OLD, { name: "1-32-0", version: "1.32.0" }] })).toEqual([expect.stringMatching(/^mesh:istio\.revisions\[1\]\.version: 1\.32\.0 next to 1\.30\.3 .* skips a minor version/)]);
+    test("a canary more than two minor versions ahead; two are fine", () => {
+        expect(problems({ revisions: [OLD, { name: "1-33-0", version: "1.33.0" }] })).toEqual([
+            expect.stringMatching(/^mesh:istio\.revisions\[1\]\.version: 1\.33\.0 next to 1\.30\.3 .* more than two minor versions away/),
+        ]);
+        expect(problems({ revisions: [OLD, { name: "1-32-0", version: "1.32.0" }] })).toEqual([]);
     });
 
     test("a tag pointing at a revision that does not exist, or one being removed while a tag points at it", () => {

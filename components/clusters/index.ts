@@ -1,20 +1,30 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig, restrictedApiAllowlist } from "../../stacks/config";
 import { MeshPlan } from "../../stacks/topology";
-import { AksCluster } from "./aks";
-import { EksCluster } from "./eks";
+import type { AksCluster } from "./aks";
+import type { EksCluster } from "./eks";
 import { ExistingCluster } from "./existing";
 import { ClusterArgs, ClusterHandle } from "./handle";
 
 export type { ClusterHandle } from "./handle";
 
-/** Provisions (or, for `existing`, connects to) one cluster on its cloud. */
+/**
+ * Provisions (or, for `existing`, connects to) one cluster on its cloud. A cloud's module, and with
+ * it @pulumi/aws or @pulumi/azure-native, is loaded only for a cluster on that cloud: a mesh of
+ * `existing` clusters never reads them (bench/local.sh). Types, names and URNs are the same.
+ */
 export function provisionCluster(name: string, cluster: ClusterConfig, opts: pulumi.ComponentResourceOptions, args: Omit<ClusterArgs, "cluster"> = {}): ClusterHandle {
     switch (cluster.provider) {
-        case "aws":
-            return new EksCluster(name, { ...args, cluster }, opts);
-        case "azure":
-            return new AksCluster(name, { ...args, cluster }, opts);
+        case "aws": {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use
+            const { EksCluster: Eks } = require("./eks") as { EksCluster: typeof EksCluster };
+            return new Eks(name, { ...args, cluster }, opts);
+        }
+        case "azure": {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use
+            const { AksCluster: Aks } = require("./aks") as { AksCluster: typeof AksCluster };
+            return new Aks(name, { ...args, cluster }, opts);
+        }
         case "existing":
             return new ExistingCluster(name, { ...args, cluster }, opts);
     }

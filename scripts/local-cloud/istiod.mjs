@@ -17,6 +17,8 @@ export const SERVING_ANNOTATION = "local.mesh.test/istiod-serving";
 const NAMESPACE = "istio-system";
 const CACERTS_KEYS = ["ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem"];
 const DEPLOYMENT = /^istiod(-(?<rev>[a-z0-9]([-a-z0-9]*[a-z0-9])?))?$/;
+/** istiod's monitoring port in its pod (the chart's containerPort; istioctl's default). */
+const MONITORING_PORT = 15014;
 
 /**
  * Host ports of an istiod of cluster I: 20000 + 10000·slot + 100·I + the last two digits of the
@@ -41,7 +43,7 @@ function versionOf(binary) {
     if (!versions.has(binary)) {
         let v;
         try {
-            // Prints "client version: 1.29.1" (and log lines on stderr).
+            // Prints "client version: <version>" (and log lines on stderr).
             v = /version:\s*(\S+)/.exec(execFileSync(binary, ["version", "-s"], { encoding: "utf8", timeout: 30000, stdio: ["ignore", "pipe", "ignore"] }))?.[1];
         } catch {
             v = undefined;
@@ -62,6 +64,7 @@ export class HostIstiods {
         /** Deployment name → HostIstiod. */
         this.byName = new Map();
         this.pods = new Map();
+        this.forwarded = new Set(); // uids of pods with a PortForward
         this.cacerts = undefined;
     }
 
@@ -79,7 +82,7 @@ export class HostIstiods {
         informer(this.c, `/api/v1${ns}/pods`, () => this.c.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: "app=istiod" }), {
             add: (p) => this.onPod(p),
             update: (p) => this.onPod(p),
-            delete: (p) => this.pods.delete(p.metadata.name),
+            delete: (p) => (this.pods.delete(p.metadata.name), this.forwarded.delete(p.metadata.uid)),
         }, this.log, "app=istiod");
         this.timer = setInterval(() => this.probe(), 1000);
         return this;
@@ -116,7 +119,33 @@ export class HostIstiods {
 
     onPod(p) {
         this.pods.set(p.metadata.name, p);
-        return this.ofPod(p)?.markServing(p);
+        const istiod = this.ofPod(p);
+        return istiod && Promise.all([istiod.markServing(p), this.portForward(p, istiod)]);
+    }
+
+    /**
+     * `kubectl port-forward` to the pod's monitoring port (istioctl reads /debug/* that way) lands
+     * on its istiod's, from localhost as in the pod: kwok's PortForward for the pod, owned by it
+     * (local-clusters.sh enables the kind). No other port of the pod is forwarded.
+     */
+    async portForward(p, istiod) {
+        const uid = p.metadata.uid;
+        if (this.forwarded.has(uid) || p.metadata.deletionTimestamp) return;
+        this.forwarded.add(uid);
+        const body = {
+            apiVersion: "kwok.x-k8s.io/v1alpha1",
+            kind: "PortForward",
+            metadata: { name: p.metadata.name, namespace: NAMESPACE, ownerReferences: [{ apiVersion: "v1", kind: "Pod", name: p.metadata.name, uid }] },
+            spec: { forwards: [{ ports: [MONITORING_PORT], target: { address: "127.0.0.1", port: istiod.ports.monitoring } }] },
+        };
+        try {
+            await this.c.custom.createNamespacedCustomObject({ group: "kwok.x-k8s.io", version: "v1alpha1", namespace: NAMESPACE, plural: "portforwards", body });
+        } catch (e) {
+            if (e.code !== 409) {
+                this.forwarded.delete(uid);
+                this.log(`PortForward for ${p.metadata.name}: ${e.message?.split("\n")[0] ?? e}`);
+            }
+        }
     }
 
     /** The istiod a pod belongs to, by the revision label the chart gives its pods. */

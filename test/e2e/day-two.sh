@@ -12,6 +12,8 @@ cd "$MESH_REPO"
 if [[ ${LOCAL_SKIP_TOOLCHAIN:-} != 1 ]]; then bash scripts/toolchain.sh >/dev/null || die "toolchain"; source scripts/local-env.sh; fi
 bash scripts/local-clusters.sh up 4 || die "local clusters"
 ensure_tls_plugin
+# The scratch project runs main.js, which would otherwise compile the program inside the first scenario.
+node scripts/build.js || die "the program does not compile"
 mkdir -p "$MESH_LOCAL_STATE/pulumi-state"
 rc=0
 npx jest -c test/e2e/day-two/jest.config.js --runInBand "$@" || rc=$?

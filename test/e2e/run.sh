@@ -68,6 +68,7 @@ timed "clusters up" bash scripts/local-clusters.sh up "${#CLUSTERS[@]}" 2>"$TMP/
 pass "${#CLUSTERS[@]} local clusters and the local cloud are up (token controller and load balancers verified)"
 if [[ ! -d node_modules/@pulumi/pulumi || package-lock.json -nt node_modules/.package-lock.json ]]; then npm ci --no-audit --no-fund >/dev/null 2>&1 || abort "npm ci"; fi
 ensure_tls_plugin
+timed "build" node scripts/build.js >"$TMP/build.log" 2>&1 || abort "the program compiles (node scripts/build.js)" "$(cat "$TMP/build.log")"
 mkdir -p "$MESH_LOCAL_STATE/pulumi-state"
 pulumi stack select "$STACK" >/dev/null 2>&1 || pulumi stack init "$STACK" --secrets-provider passphrase >/dev/null 2>&1 || abort "pulumi stack init $STACK"
 
@@ -350,9 +351,97 @@ analyze() {
 }
 check "istioctl analyze reports no errors in any cluster" analyze
 
+# ------------------------------------------------------------------ see and check the mesh (scripts/mesh-check, scripts/mesh-picture)
+# mesh-check from the outside with the admin kubeconfigs; istiod's /debug/clusterz through a
+# port-forward, as istioctl reads it (locally: kwok's PortForward, kept by the local cloud).
+# E2E_ARTIFACTS=DIR keeps the check's table and the pictures (the README shows them).
+MESH_CHECK=(scripts/mesh-check --stack "$STACK" --outputs "$TMP/outputs.json")
+mesh_check_passes() {
+  "${MESH_CHECK[@]}" >"$TMP/mesh-check.txt" 2>&1 || { cat "$TMP/mesh-check.txt"; return 1; }
+  grep -qE ' 0 warnings, 0 failed$' "$TMP/mesh-check.txt" || { cat "$TMP/mesh-check.txt"; return 1; }
+  local p
+  for p in "${PRIMARIES[@]}"; do
+    grep -qE "^PASS +istiod sync +$p +$(jq -r 'map(. + " synced") | join(", ")' <<<"${WATCHES[$p]}")\$" "$TMP/mesh-check.txt" || { cat "$TMP/mesh-check.txt"; return 1; }
+  done
+}
+check "mesh-check passes: istiods synced, cacerts chains and one root, lifetimes, remote secrets log in read-only, gateways (exit 0)" mesh_check_passes
+# NAME SECRET STATUS ISTIOD; istiod's own cluster has no SECRET.
+check "istioctl remote-clusters (its own port-forward to istiod) lists c2, c3, c4 as synced through our secrets for c1" bash -c \
+  "istioctl remote-clusters --kubeconfig '$MESH_LOCAL_STATE/clusters/c1/kubeconfig' | tee /dev/stderr | awk '\$2 ~ /istio-remote-secret-/ && \$3 == \"synced\" {print \$1}' | sort | paste -sd, | grep -qx 'c2,c3,c4'"
+# A remote secret whose token may write: one extra binding in c4 gives the reader ServiceAccount
+# `edit` everywhere (a real mistake: a hand-made binding for debugging). Every primary's secret for
+# c4 carries that token, so the check fails on both and exits 1; the binding removed, it passes.
+# (Editing the secret itself is no harmless test here: istiod 1.29.1 stopped its old watch of the
+# cluster on such an edit and never started the new one, even after the secret was put back.)
+mesh_check_detects() {
+  local p rc=0
+  kc c4 create clusterrolebinding mesh-e2e-reader-writes --clusterrole=edit --serviceaccount=istio-system:istio-reader-service-account >/dev/null || return 1
+  retry 30 bash -c "${MESH_CHECK[*]} >'$TMP/mesh-check-broken.txt' 2>&1; [[ \$? == 1 ]]" >/dev/null || { echo "mesh-check did not exit 1 with a writing reader token"; rc=1; }
+  for p in "${PRIMARIES[@]}"; do
+    grep -qE "^FAIL +remote read-only +$p → c4 +the token may .*create pods" "$TMP/mesh-check-broken.txt" || { echo "no read-only failure for $p → c4"; rc=1; }
+  done
+  (( $(grep -c '^FAIL' "$TMP/mesh-check-broken.txt") == ${#PRIMARIES[@]} )) || { echo "other rows failed too"; rc=1; }
+  ((rc == 0)) || cat "$TMP/mesh-check-broken.txt"
+  kc c4 delete clusterrolebinding mesh-e2e-reader-writes >/dev/null || return 1
+  retry 30 mesh_check_passes || rc=1
+  return $rc
+}
+check "mesh-check fails (exit 1) on a remote secret whose token may write, naming both primaries' secrets for c4, and passes once the binding is gone" mesh_check_detects
+pictures() {
+  scripts/mesh-picture --stack "$STACK" -o "$TMP/planned.svg" || return 1
+  scripts/mesh-picture --stack "$STACK" --outputs "$TMP/outputs.json" -o "$TMP/deployed.svg" || return 1
+  scripts/mesh-picture --stack "$STACK" --outputs "$TMP/outputs.json" --format mermaid >"$TMP/deployed.mmd" || return 1
+  local c f
+  for f in planned deployed; do
+    grep -q '<svg' "$TMP/$f.svg" && grep -q ": $f<" "$TMP/$f.svg" || { echo "$f.svg is not the $f picture"; return 1; }
+    for c in "${CLUSTERS[@]}" "root CA"; do grep -q ">$c</text>" "$TMP/$f.svg" || { echo "$f.svg does not show $c"; return 1; }; done
+  done
+  # Graphviz writes '-' as &#45;.
+  for c in "${CLUSTERS[@]}"; do sed 's/&#45;/-/g' "$TMP/deployed.svg" | grep -qF "$(address "$c")" || { echo "deployed.svg lacks $c's gateway address"; return 1; }; done
+  grep -qx 'flowchart LR' "$TMP/deployed.mmd" || return 1
+  if [[ -n ${E2E_ARTIFACTS:-} ]]; then mkdir -p "$E2E_ARTIFACTS" && cp "$TMP"/{planned.svg,deployed.svg,deployed.mmd,mesh-check.txt,mesh-check-broken.txt} "$E2E_ARTIFACTS/"; fi
+}
+check "mesh-picture renders the planned and the deployed mesh (SVG with every cluster and gateway address; Mermaid)" pictures
+
 # ------------------------------------------------------------------ idempotence
 check "second pulumi up changes nothing" timed "no-op up" bash -c "pulumi up --stack '$STACK' --yes --skip-preview --suppress-progress --expect-no-changes >'$TMP/up2.log' 2>&1 || { cat '$TMP/up2.log'; exit 1; }"
 check "pulumi preview --expect-no-changes" bash -c "pulumi preview --stack '$STACK' --expect-no-changes --suppress-progress >'$TMP/preview2.log' 2>&1 || { cat '$TMP/preview2.log'; exit 1; }"
+
+# ------------------------------------------------------------------ pull requests and merges (the CI path)
+# The workflow's preview and up steps (.github/workflows/mesh-stack.yml) are scripts/ci/preview.sh and
+# up.sh: the same commands, with the policy pack (policy/) and this environment's policy config. On the
+# local stack the pack passes and nothing changes; a change the pack exists to stop (a private key,
+# made here, in istiod's Helm values) is blocked with the policy's message. See test/e2e/README.md.
+policies_passed() {  # policies_passed LOG: the pack ran and reported no violation
+  grep -qE '^\s+mesh-invariants\|local\|policy/analyzer\s+[0-9.]+$' "$1" || { echo "the policy pack did not run:"; cat "$1"; return 1; }
+  if grep -nE '\[(mandatory|advisory)\]' "$1"; then return 1; fi
+}
+no_changes() {  # no_changes LOG: every resource unchanged
+  grep -qE '^\s+[0-9]+ unchanged$' "$1" && ! grep -nE '^\s+[0-9]+ (to (create|update|delete|replace)|created|updated|deleted|replaced)' "$1" || { cat "$1"; return 1; }
+}
+ci_preview() {
+  scripts/ci/preview.sh "$STACK" >"$TMP/ci-preview.log" 2>&1 || { cat "$TMP/ci-preview.log"; return 1; }
+  policies_passed "$TMP/ci-preview.log" && no_changes "$TMP/ci-preview.log"
+}
+check "pull request: scripts/ci/preview.sh (the workflow's preview) passes the policy pack with no changes" timed "CI preview" ci_preview
+ci_blocked() {
+  local cfg="$TMP/Pulumi.bad.yaml" log="$TMP/ci-bad.log"
+  cp Pulumi.local.yaml "$cfg"
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$TMP/bad.key" 2>/dev/null || return 1
+  pulumi config set --stack "$STACK" --config-file "$cfg" --path 'mesh:istio.values.istiod.pilot.env.DEBUG_SIGNING_KEY' -- "$(cat "$TMP/bad.key")" >/dev/null || return 1
+  if scripts/ci/preview.sh "$STACK" --config-file "$cfg" >"$log" 2>&1; then echo "the preview of a private key in Helm values passed:"; cat "$log"; return 1; fi
+  grep -qE '\[mandatory\]\s+helm-values-no-credentials' "$log" && grep -q 'values.pilot.env.DEBUG_SIGNING_KEY holds a private key: Helm stores' "$log" || { cat "$log"; return 1; }
+  # The policy names the property, never the value. (The --diff above it shows the change itself,
+  # as the pull request's own diff does.)
+  grep -E 'helm-values-no-credentials|DEBUG_SIGNING_KEY holds' "$log" | grep -qF "$(sed -n 2p "$TMP/bad.key")" && { echo "the policy's message carries the key"; return 1; }
+  grep -E 'helm-values-no-credentials|DEBUG_SIGNING_KEY holds' "$log" | sort -u | head -4
+}
+check "pull request: a private key in istiod's Helm values is blocked by helm-values-no-credentials, with its message" timed "CI preview (blocked)" ci_blocked
+ci_up() {
+  scripts/ci/up.sh "$STACK" --expect-no-changes >"$TMP/ci-up.log" 2>&1 || { cat "$TMP/ci-up.log"; return 1; }
+  policies_passed "$TMP/ci-up.log" && no_changes "$TMP/ci-up.log"
+}
+check "merge: scripts/ci/up.sh (the workflow's up) passes the policy pack on the deployed state, no changes" timed "CI up" ci_up
 
 # ------------------------------------------------------------------ application team
 team_kubeconfig() { out ".teams[\"team-a\"].clusters.$1.kubeconfig" >"$TMP/team-$1.kubeconfig"; echo "$TMP/team-$1.kubeconfig"; }

@@ -23,7 +23,11 @@ export interface Recorded {
     /** The `replacementTrigger` option's value, if any. */
     readonly replacementTrigger?: unknown;
     /** The `protect` option. */
-    readonly protect?: boolean;
+    readonly protect: boolean;
+    /** The parent's name, if any. */
+    readonly parent?: string;
+    /** Per input property: the names of the resources its value came from (as the engine records them). */
+    readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
     /** Simulated clock (minutes) when the engine would have started and finished the step. */
     readonly start: number;
     end: number;
@@ -83,7 +87,7 @@ export interface StackState {
 export const DEPLOYER_ROLE_ARN = "arn:aws:iam::123456789012:role/platform-deployer";
 export const DEFAULT_CALLER_ARN = "arn:aws:sts::123456789012:assumed-role/platform-deployer/ci";
 
-type RequestOptions = Pick<Recorded, "ignoreChanges" | "dependsOn" | "aliases" | "replacementTrigger" | "protect">;
+type RequestOptions = Pick<Recorded, "ignoreChanges" | "dependsOn" | "aliases" | "replacementTrigger" | "protect" | "parent" | "propertyDependencies">;
 const nameOfUrn = (urn: string) => urn.split("::").pop()!;
 
 /**
@@ -101,7 +105,9 @@ export async function setMeshMocks(mocks: MeshMocks, preview: boolean, project =
             dependsOn: req.getDependenciesList().map(nameOfUrn),
             aliases: req.getAliasesList().map((a: any) => a.getSpec()?.getName() || nameOfUrn(a.getUrn())),
             replacementTrigger: req.getReplacementTrigger()?.toJavaScript(),
-            protect: req.getProtect(),
+            protect: req.getProtect() ?? false,
+            parent: req.getParent() ? nameOfUrn(req.getParent()) : undefined,
+            propertyDependencies: Object.fromEntries([...req.getPropertydependenciesMap().entries()].map(([k, v]: [string, any]) => [k, v.getUrnsList().map(nameOfUrn)])),
         };
         try {
             return register(req, callback);
@@ -131,7 +137,7 @@ export class MeshMocks implements pulumi.runtime.Mocks {
 
     async newResource(args: pulumi.runtime.MockResourceArgs): Promise<{ id: string | undefined; state: Record<string, any> }> {
         const read = args.id !== undefined && args.id !== "";
-        const options = this.pendingOptions ?? { ignoreChanges: [], dependsOn: [], aliases: [] };
+        const options = this.pendingOptions ?? { ignoreChanges: [], dependsOn: [], aliases: [], protect: false, propertyDependencies: {} };
         const record: Recorded = { type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, custom: args.custom ?? true, id: read ? args.id : undefined, ...options, start: this.clock, end: this.clock };
         this.resources.push(record);
         const minutes = this.delay?.({ type: args.type, name: args.name, read }) ?? 0;

@@ -52,9 +52,10 @@ export async function exportedStack(outputs: Record<string, unknown>): Promise<S
  * Runs the program under mocks in a process of its own, for failures no test can await: an
  * Output that throws inside a resource input fails that registration, and the SDK rethrows it as
  * an unhandled rejection (runtime/resource.js registerResource), which fails a real run with the
- * message and would fail any jest test running at the time.
+ * message and would fail any jest test running at the time. Also tells which cloud SDKs the
+ * program loaded (`sdks`), which a jest module registry would hide.
  */
-export function runMeshInChild(raw: Record<string, unknown>, options: { preview?: boolean; world?: MockWorld } = {}): { resources: string[]; errors: string[] } {
+export function runMeshInChild(raw: Record<string, unknown>, options: { preview?: boolean; world?: MockWorld } = {}): { resources: string[]; errors: string[]; sdks: string[] } {
     const out = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "child.ts")], {
         cwd: path.join(__dirname, "..", ".."),
         input: JSON.stringify({ raw, ...options }),

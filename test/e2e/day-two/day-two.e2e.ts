@@ -4,9 +4,11 @@
  * must touch no other cluster's istiod or gateway, and trust must hold (the real istiods).
  * Run by test/e2e/day-two.sh (npm run test:e2e:day-two).
  */
+import { execFileSync, spawn } from "child_process";
 import { X509Certificate } from "crypto";
+import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { cacerts, changes, configure, deploymentGenerations, distributedRoots, eventually, fingerprints, istiodClusters, kubectl, kubectlJson, LocalCluster, meshConfig, meshStack, servedChain } from "./world";
+import { cacerts, changes, configure, deploymentGenerations, distributedRoots, eventually, fingerprints, helmRevisions, istiodClusters, kubectl, kubectlJson, LocalCluster, meshCheck, meshConfig, meshStack, PROJECT, pulumiCli, REPO, servedChain, stepRecorder } from "./world";
 
 const base: LocalCluster[] = [
     { name: "c1", network: "net1" },
@@ -29,6 +31,17 @@ async function timed<T>(label: string, step: () => Promise<T>): Promise<T> {
     }
 }
 
+/** The istiods of c1 and c2 report every other cluster of `clusters` as synced. */
+async function syncedEverywhere(clusters: string[], seconds = 90) {
+    for (const [index, name] of [[1, "c1"], [2, "c2"]] as const) {
+        const others = clusters.filter((c) => c !== name);
+        await eventually(`istiod of ${name} to sync ${others.join(", ")}`, seconds, async () => {
+            const synced = (await istiodClusters(index)).filter((c) => c.syncStatus === "synced").map((c) => c.id);
+            return others.every((o) => synced.includes(o));
+        });
+    }
+}
+
 beforeAll(async () => {
     stack = await meshStack("day-two", meshConfig(base));
     await timed("up (3 clusters)", () => stack.up(quiet));
@@ -40,9 +53,12 @@ afterAll(async () => {
 });
 
 test("after up, refresh finds no drift and the preview no change, istiod-written webhook fields included", async () => {
-    const refresh = await stack.refresh(quiet);
-    expect(changes(refresh.summary.resourceChanges)).toEqual({});
-    expect(changes((await stack.preview(quiet)).changeSummary)).toEqual({});
+    const refresh = stepRecorder();
+    await stack.refresh(refresh);
+    expect(refresh.changed()).toEqual([]);
+    const preview = stepRecorder();
+    await stack.preview(preview);
+    expect(preview.changed()).toEqual([]);
 });
 
 test("adding a primary creates its part and the remote secrets that join it; no other istiod or gateway restarts", async () => {
@@ -52,12 +68,7 @@ test("adding a primary creates its part and the remote secrets that join it; no 
     expect(changes(preview.changeSummary)).toEqual({ create: expect.any(Number) });
     await timed("up adding c4", () => stack.up(quiet));
     expect({ c1: deploymentGenerations("c1"), c2: deploymentGenerations("c2"), c3: deploymentGenerations("c3") }).toEqual(before);
-    for (const [index, others] of [[1, ["c2", "c3", "c4"]], [2, ["c1", "c3", "c4"]]] as const) {
-        await eventually(`istiod of c${index} to sync ${others.join(", ")}`, 60, async () => {
-            const synced = (await istiodClusters(index)).filter((c) => c.syncStatus === "synced").map((c) => c.id);
-            return others.every((o) => synced.includes(o));
-        });
-    }
+    await syncedEverywhere(["c1", "c2", "c3", "c4"], 60);
 });
 
 test("re-issuing the intermediates updates every cacerts in place, keeps the root, and istiod serves the new chain", async () => {
@@ -84,8 +95,8 @@ test("rotating the reader tokens switches every remote secret with an overlap; t
     const config = meshConfig([...base, c4], { intermediateGeneration: 2 });
     await configure(stack, { ...config, remoteSecrets: { tokenGeneration: 2 } });
     const preview = await stack.preview(quiet);
-    // Per cluster a new token (4) and its old one deleted (4); every remote secret updated in place (2 primaries × 3).
-    expect(changes(preview.changeSummary)).toEqual({ create: 4, delete: 4, update: 6 });
+    // Per cluster a new token (4) and its old one deleted (4); every remote secret updated in place (3 primaries × 3).
+    expect(changes(preview.changeSummary)).toEqual({ create: 4, delete: 4, update: 9 });
     await timed("up rotating reader tokens", () => stack.up(quiet));
     for (const c of ["c1", "c2", "c3", "c4"]) {
         const names = kubectl(c, "-n", "istio-system", "get", "secrets", "-o", "name");
@@ -95,12 +106,7 @@ test("rotating the reader tokens switches every remote secret with an overlap; t
     const token = Buffer.from(kubectlJson("c3", "-n", "istio-system", "get", "secret", "istio-reader-service-account-istio-remote-secret-token-2").data.token, "base64").toString();
     const kubeconfig = Buffer.from(kubectlJson("c1", "-n", "istio-system", "get", "secret", "istio-remote-secret-c3").data.c3, "base64").toString();
     expect(kubeconfig).toContain(token);
-    for (const [index, others] of [[1, ["c2", "c3", "c4"]], [2, ["c1", "c3", "c4"]]] as const) {
-        await eventually(`istiod of c${index} to stay synced with ${others.join(", ")} on the new tokens`, 90, async () => {
-            const synced = (await istiodClusters(index)).filter((c) => c.syncStatus === "synced").map((c) => c.id);
-            return others.every((o) => synced.includes(o));
-        });
-    }
+    await syncedEverywhere(["c1", "c2", "c3", "c4"]);
 });
 
 /** The mesh as the scenarios above left it: intermediates and reader tokens at their second generation. */
@@ -147,6 +153,19 @@ describe("root CA rotation, phase by phase, with the real istiods", () => {
         expect(changes((await stack.preview(quiet)).changeSummary)).toEqual(expected);
         await timed(label, () => stack.up(quiet));
     };
+    /**
+     * scripts/mesh-check on the mesh as this phase left it passes, every row (istiods restarted by
+     * the phase may still be syncing at first); `roots` is what its trust row must report.
+     */
+    async function meshCheckPasses(config: Record<string, unknown>, roots: RegExp) {
+        let rows: Awaited<ReturnType<typeof meshCheck>> = [];
+        await eventually("mesh-check to pass", 90, async () => {
+            rows = await meshCheck(stack, config);
+            return rows.every((r) => r.status === "PASS");
+        }).catch(() => undefined);
+        expect(rows.filter((r) => r.status !== "PASS")).toEqual([]);
+        expect(rows.find((r) => r.check === "root shared")?.detail).toMatch(roots);
+    }
 
     test("trust: a second root, trusted everywhere, multi-root istiods", async () => {
         oldRoot = cacerts("c1")["root-cert.pem"];
@@ -157,14 +176,18 @@ describe("root CA rotation, phase by phase, with the real istiods", () => {
         expect(fingerprints(newRoot)).toHaveLength(1);
         await distributes([oldRoot, newRoot]);
         await servesFromCurrentIntermediate();
+        await meshCheckPasses(phase("trust"), /: 2 roots trusted \(a root rotation\): .*; issuing from day-two Root CA$/);
     });
 
     test("issue: intermediates from the new root, both roots still trusted", async () => {
         await configure(stack, phase("issue"));
-        await up("rotation: issue", { create: 6, delete: 6, update: 2 });
+        // Per primary a new IntermediateCa under root 2 (the component, its key, request and
+        // certificate: 4) and the old one's 4 deleted; the 2 cacerts updated in place.
+        await up("rotation: issue", { create: 8, delete: 8, update: 2 });
         for (const c of ["c1", "c2"]) expect(new X509Certificate(cacerts(c)["ca-cert.pem"]).verify(new X509Certificate(newRoot).publicKey)).toBe(true);
         await distributes([oldRoot, newRoot]);
         await servesFromCurrentIntermediate();
+        await meshCheckPasses(phase("issue"), /: 2 roots trusted \(a root rotation\): .*; issuing from day-two Root CA 2$/);
     });
 
     test("retire: the old root goes; only the new root is trusted", async () => {
@@ -172,6 +195,7 @@ describe("root CA rotation, phase by phase, with the real istiods", () => {
         await up("rotation: retire", { delete: 2, update: 4 });
         await distributes([newRoot]);
         await servesFromCurrentIntermediate();
+        await meshCheckPasses(phase("retire"), /: one root, CN=day-two Root CA 2, /);
     });
 
     test("done: rootGeneration 2 turns multi-root trust off; nothing else changes", async () => {
@@ -182,3 +206,60 @@ describe("root CA rotation, phase by phase, with the real istiods", () => {
     });
 });
 
+
+describe("faults during a change", () => {
+    /** The mesh as the rotation left it, with c4 joining. */
+    const withC4 = (extra: Record<string, unknown> = {}) => ({ ...rotated([...base, c4], { rootGeneration: 2 }), ...extra });
+
+    test("an up adding a cluster, killed during its operations, fails as a new user met it, and converges after scripts/recover.sh", async () => {
+        await configure(stack, withC4());
+        // The engine and its plugins killed at once (a cancelled CI runner) the moment Helm starts
+        // c4's istio-base: the release exists in the cluster, the state never learns of it.
+        const engine = spawn("pulumi", ["up", "--stack", "day-two", "--yes", "--skip-preview", "--suppress-progress", "--non-interactive"], { cwd: PROJECT, detached: true, stdio: "ignore" });
+        const exited = new Promise((resolve) => engine.once("exit", resolve));
+        const deadline = Date.now() + 300_000;
+        while (helmRevisions("c4", "istio-base").length === 0) {
+            if (Date.now() > deadline || engine.exitCode !== null) throw new Error("c4's istio-base release never started");
+            await new Promise((r) => setTimeout(r, 200));
+        }
+        process.kill(-engine.pid!, "SIGKILL");
+        await exited;
+        pulumiCli("cancel", "--stack", "day-two", "--yes");
+        await expect(stack.up(quiet)).rejects.toThrow(/cannot re-use a name that is still in use/);
+
+        const recovery = execFileSync(path.join(REPO, "scripts/recover.sh"), ["day-two"], { cwd: PROJECT, encoding: "utf8" });
+        expect(recovery).toMatch(/istio-base \(Helm release istio-base\): to be installed, but a record exists/);
+        await timed("up after recovery", () => stack.up(quiet));
+        expect(helmRevisions("c4", "istio-base")).toEqual(["deployed"]);
+        expect(changes((await stack.preview(quiet)).changeSummary)).toEqual({});
+        await syncedEverywhere(["c1", "c2", "c3", "c4"]);
+    });
+
+    test("a cluster whose API server is down fails only its own part, with its name; the next up after it returns finishes", async () => {
+        const token = (cluster: string, generation: number) => kubectl(cluster, "-n", "istio-system", "get", "secrets", "-o", "name").includes(`secret/istio-reader-service-account-istio-remote-secret-token-${generation}\n`);
+        const watchedWith = (primary: string, cluster: string) => Buffer.from(kubectlJson(primary, "-n", "istio-system", "get", "secret", `istio-remote-secret-${cluster}`).data[cluster], "base64").toString();
+        const tokenOf = (cluster: string, generation: number) => Buffer.from(kubectlJson(cluster, "-n", "istio-system", "get", "secret", `istio-reader-service-account-istio-remote-secret-token-${generation}`).data.token, "base64").toString();
+        // A change that touches every cluster: every reader token rotates.
+        await configure(stack, withC4({ remoteSecrets: { tokenGeneration: 3 } }));
+        execFileSync("kwokctl", ["stop", "cluster", "--name", "mesh-c4"], { stdio: "ignore" });
+        try {
+            const failed = stepRecorder();
+            await expect(stack.up({ ...failed, continueOnError: true })).rejects.toThrow(/c4[\s\S]*(unreachable|connection refused)/);
+            // Every other cluster took the whole change: new token, remote secrets switched, old token gone.
+            for (const c of ["c1", "c2", "c3"]) {
+                expect(token(c, 3)).toBe(true);
+                expect(token(c, 2)).toBe(false);
+            }
+            expect(watchedWith("c1", "c2")).toContain(tokenOf("c2", 3));
+            expect(watchedWith("c2", "c3")).toContain(tokenOf("c3", 3));
+        } finally {
+            execFileSync("bash", [path.join(REPO, "scripts/local-clusters.sh"), "up", "4"], { cwd: REPO, stdio: "ignore" });
+        }
+        await timed("up after the cluster returned", () => stack.up(quiet));
+        expect(token("c4", 3)).toBe(true);
+        expect(token("c4", 2)).toBe(false);
+        expect(watchedWith("c1", "c4")).toContain(tokenOf("c4", 3));
+        expect(changes((await stack.preview(quiet)).changeSummary)).toEqual({});
+        await syncedEverywhere(["c1", "c2", "c3", "c4"]);
+    });
+});

@@ -10,11 +10,11 @@ import { X509Certificate } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as tls from "tls";
-import { LocalWorkspace, OpMap, Stack } from "@pulumi/pulumi/automation";
+import { EngineEvent, LocalWorkspace, OpMap, Stack } from "@pulumi/pulumi/automation";
 
 export const REPO = path.resolve(__dirname, "../../..");
 const STATE = process.env.MESH_LOCAL_STATE ?? path.join(REPO, ".e2e");
-const PROJECT = path.join(STATE, "day-two", "project");
+export const PROJECT = path.join(STATE, "day-two", "project");
 
 export interface LocalCluster {
     readonly name: string;
@@ -73,6 +73,33 @@ export async function configure(stack: Stack, config: Record<string, unknown>): 
 /** The entries of a change summary that change something: not "same", and not the program's read of its own stack. */
 export function changes(summary: OpMap | undefined): Record<string, number> {
     return Object.fromEntries(Object.entries(summary ?? {}).filter(([op, n]) => op !== "same" && op !== "read" && (n ?? 0) > 0)) as Record<string, number>;
+}
+
+/**
+ * Collects, from an operation's engine events, each resource it would change or changed, with the
+ * properties that differ: what a failed expectation on a change summary needs to say.
+ */
+export function stepRecorder(): { onEvent: (e: EngineEvent) => void; onOutput: () => void; changed: () => string[] } {
+    const steps = new Map<string, string>();
+    return {
+        onEvent: (e) => {
+            const m = e.resOutputsEvent?.metadata ?? e.resourcePreEvent?.metadata;
+            // The program's read of its own stack (stacks/deployed.ts) follows the outputs of the
+            // last up by design: not drift of the mesh.
+            if (!m || m.op === "same" || m.op === "read" || m.type === "pulumi:pulumi:StackReference") return;
+            let diffs = m.diffs ?? [];
+            if (m.op === "refresh") {
+                // A refresh step says "refresh" whatever it found: drift is outputs that differ.
+                const before = m.old?.outputs ?? {};
+                const after = m.new?.outputs ?? {};
+                diffs = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+                if (diffs.length === 0 && m.new !== undefined) return;
+            }
+            steps.set(m.urn, `${m.op} ${m.urn.split("::").slice(-2).join("::")}${diffs.length ? ` (${diffs.join(", ")})` : ""}`);
+        },
+        onOutput: () => undefined,
+        changed: () => [...steps.values()].sort(),
+    };
 }
 
 export function kubectl(cluster: string, ...args: string[]): string {
@@ -138,4 +165,43 @@ export function fingerprints(bundle: string): string[] {
 export function distributedRoots(cluster: string, namespace = "default"): string[] {
     const cm = kubectlJson(cluster, "-n", namespace, "get", "configmap", "istio-ca-root-cert");
     return fingerprints(cm.data["root-cert.pem"] ?? "");
+}
+
+/** The statuses of a Helm release's revisions in a cluster (Helm's storage Secrets), oldest first. */
+export function helmRevisions(cluster: string, release: string, namespace = "istio-system"): string[] {
+    const list = kubectlJson(cluster, "-n", namespace, "get", "secrets", "-l", `owner=helm,name=${release}`);
+    return list.items
+        .sort((a: any, b: any) => Number(a.metadata.labels.version) - Number(b.metadata.labels.version))
+        .map((s: any) => s.metadata.labels.status as string);
+}
+
+/** The pulumi CLI on a stack of the scratch project, as a user runs it. */
+export function pulumiCli(...args: string[]): string {
+    return execFileSync("pulumi", [...args, "--non-interactive"], { cwd: project(), encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+/**
+ * scripts/mesh-check on a stack of the scratch project, as an operator runs it: its config as a
+ * stack file, its outputs (secrets included: the CLI would read them with --show-secrets), the
+ * local clusters' admin kubeconfigs from the config. Its rows (--json); exit 2 (it could not run) throws.
+ */
+export async function meshCheck(stack: Stack, config: Record<string, unknown>): Promise<{ status: string; check: string; subject: string; detail: string }[]> {
+    const dir = fs.mkdtempSync(path.join(STATE, "day-two", "check-"));
+    try {
+        const file = path.join(dir, "Pulumi.day-two.yaml");
+        fs.writeFileSync(file, JSON.stringify({ config: Object.fromEntries(Object.entries(config).map(([k, v]) => [`mesh:${k}`, v])) }));
+        const outputs = path.join(dir, "outputs.json");
+        fs.writeFileSync(outputs, JSON.stringify(Object.fromEntries(Object.entries(await stack.outputs()).map(([k, v]) => [k, v.value]))), { mode: 0o600 });
+        let out: string;
+        try {
+            out = execFileSync(path.join(REPO, "scripts/mesh-check"), ["--stack", stack.name, "--config", file, "--outputs", outputs, "--json"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        } catch (e) {
+            const err = e as { status?: number; stdout?: string; stderr?: string };
+            if (err.status !== 1 || !err.stdout) throw new Error(`mesh-check exited ${err.status}: ${err.stderr}`);
+            out = err.stdout;
+        }
+        return JSON.parse(out).rows;
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
 }
