@@ -46,12 +46,12 @@ export class Mesh extends pulumi.ComponentResource {
             const handle = handles.get(p.cluster.name)!;
             const ca = this.pki.intermediate(p.cluster.name).bundle;
             const controlPlane = new IstioControlPlane(`${name}-${p.cluster.name}-istio`, { mesh, plan: p, cluster: handle, ca, readerTokenGeneration, multiRoot: this.pki.plan.multiRoot }, o);
-            clusters.set(p.cluster.name, { plan: p, handle, controlPlane, gateway: gateway(p, controlPlane, [controlPlane.istiod]) });
+            clusters.set(p.cluster.name, { plan: p, handle, controlPlane, gateway: gateway(p, controlPlane, controlPlane.istiods) });
         }
         for (const p of plan.clusters.filter((c) => !c.isPrimary)) {
             const handle = handles.get(p.cluster.name)!;
             const served = clusters.get(p.controlPlane)!.controlPlane;
-            const primary = { address: served.gatewayAddress!, trustBundlePem: this.pki.trustBundlePem, serving: [served.istiod, ...served.istiodExposure] };
+            const primary = { address: served.gatewayAddress!, trustBundlePem: this.pki.trustBundlePem, serving: [...served.istiods, ...served.istiodExposure] };
             const controlPlane = new IstioControlPlane(`${name}-${p.cluster.name}-istio`, { mesh, plan: p, cluster: handle, primary, readerTokenGeneration }, o);
             clusters.set(p.cluster.name, { plan: p, handle, controlPlane });
         }
@@ -74,7 +74,7 @@ export class Mesh extends pulumi.ComponentResource {
             if (c.plan.isPrimary) continue;
             const primary = clusters.get(c.plan.controlPlane)!;
             const g = gateway(c.plan, c.controlPlane, [
-                c.controlPlane.istiod,
+                ...c.controlPlane.istiods,
                 secrets.get(`${c.plan.controlPlane}/${clusterName}`)!,
                 primary.gateway!.release,
                 ...primary.controlPlane.istiodExposure,

@@ -10,6 +10,7 @@ import { Cidr, formatCidr, hostAddress, overlaps, parseCidr, subnet } from "./ci
 import { accessEntrySuffix } from "./iam";
 import { expandHome, readKubeconfig } from "./kubeconfig";
 import { planMesh } from "./topology";
+import { ClusterRevisions, IstioRevision, resolveRevisions } from "./revisions";
 
 /** The Istio release installed when `mesh:istio.version` is not set. */
 export const DEFAULT_ISTIO_VERSION = "1.30.3";
@@ -97,8 +98,16 @@ const clusterSchema = z.strictObject({
 });
 
 const chartValues = z.record(z.string(), z.unknown());
+const istioVersion = z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, "must be an Istio release like 1.30.3");
+const revisionSchema = z.strictObject({
+    /** The revision's name (`istio.io/rev`); `default` is the revision-less in-place install (release `istiod`). */
+    name: dnsLabel,
+    version: istioVersion,
+    /** Default: mesh:istio.chartRepository. A directory must hold this version's charts. */
+    chartRepository: z.string().min(1).optional(),
+});
 const istioSchema = z.strictObject({
-    version: z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, "must be an Istio release like 1.30.3").default(DEFAULT_ISTIO_VERSION),
+    version: istioVersion.default(DEFAULT_ISTIO_VERSION),
     chartRepository: z.string().min(1).default(DEFAULT_CHART_REPOSITORY),
     /** Image registry for Istio's images (the charts in Istio's source tree point at test images). */
     hub: z.string().min(1).default("docker.io/istio"),
@@ -106,6 +115,12 @@ const istioSchema = z.strictObject({
     values: z.strictObject({ base: chartValues.default({}), istiod: chartValues.default({}), gateway: chartValues.default({}) }).default({ base: {}, istiod: {}, gateway: {} }),
     /** Helm's per-release timeout in seconds. */
     timeoutSeconds: positiveInt.default(600),
+    /** Canary upgrades: the istiod revisions every cluster runs (stacks/revisions.ts); without it, one in-place install. */
+    revisions: z.array(revisionSchema).optional(),
+    /** Revision tags mesh-wide: tag → revision name. */
+    tags: z.record(z.string(), z.string()).optional(),
+    /** Per cluster, tags that differ from mesh:istio.tags: how a tag moves one cluster at a time. */
+    clusterTags: z.record(z.string(), z.record(z.string(), z.string())).optional(),
 });
 
 const pkiSchema = z.strictObject({
@@ -179,9 +194,11 @@ export interface ClusterConfig {
     readonly existing?: ExistingSettings;
 }
 
-export interface IstioConfig extends z.infer<typeof istioSchema> {
+export interface IstioConfig extends Omit<z.infer<typeof istioSchema>, "revisions"> {
     /** Set when chartRepository is a local directory: its absolute path. */
     readonly chartDirectory?: string;
+    /** With mesh:istio.revisions: the revisions and tags of each cluster, by cluster name. */
+    readonly revisions?: ReadonlyMap<string, ClusterRevisions>;
 }
 
 export interface PkiConfig extends z.infer<typeof pkiSchema> {
@@ -244,23 +261,43 @@ export function parseMeshConfig(raw: Record<string, unknown>): MeshConfig {
     const access = checkAccess(check(accessSchema, raw.access ?? {}, "mesh:access") ?? accessSchema.strip().safeParse(raw.access).data, clusters, check, problems);
 
     const remoteSecrets = check(remoteSecretsSchema, raw.remoteSecrets ?? {}, "mesh:remoteSecrets");
+    const revisions = istio && resolveRevisions(istio, istio.revisions && checkRevisionCharts(istio, problems), clusters, problems);
 
     if (problems.length > 0) throw new ConfigError(problems);
-    return { meshId: meshId!, trustDomain: trustDomain!, istio: istio!, pki: pki!, clusters: clusters!, access: access!, remoteSecrets: remoteSecrets! };
+    return { meshId: meshId!, trustDomain: trustDomain!, istio: revisions ? { ...istio!, revisions } : (istio as IstioConfig), pki: pki!, clusters: clusters!, access: access!, remoteSecrets: remoteSecrets! };
 }
 
 type Check = <T extends z.ZodType>(schema: T, value: unknown, key: string) => z.infer<T> | undefined;
 
-function checkIstio(istio: z.infer<typeof istioSchema> | undefined, problems: string[]): IstioConfig | undefined {
+function checkIstio(istio: z.infer<typeof istioSchema> | undefined, problems: string[]): (z.infer<typeof istioSchema> & { chartDirectory?: string }) | undefined {
     if (!istio) return undefined;
-    if (/^(https?|oci):\/\//.test(istio.chartRepository)) return istio;
-    const dir = path.resolve(expandHome(istio.chartRepository));
+    const chartDirectory = chartDirectoryOf(istio.chartRepository, "mesh:istio.chartRepository", problems);
+    if (chartDirectory === null) return undefined;
+    return chartDirectory ? { ...istio, chartDirectory } : istio;
+}
+
+/** undefined for a Helm repository URL, the absolute directory for a local one, null (problem recorded) for a bad one. */
+function chartDirectoryOf(chartRepository: string, key: string, problems: string[]): string | undefined | null {
+    if (/^(https?|oci):\/\//.test(chartRepository)) return undefined;
+    const dir = path.resolve(expandHome(chartRepository));
     const missing = ["base", "istiod", "gateway"].filter((chart) => !fs.existsSync(path.join(dir, chart, "Chart.yaml")));
     if (missing.length > 0) {
-        problems.push(`mesh:istio.chartRepository: must be an http(s)/oci Helm repository URL or a directory holding base/, istiod/ and gateway/ charts; ${dir} lacks ${missing.join(", ")}`);
-        return undefined;
+        problems.push(`${key}: must be an http(s)/oci Helm repository URL or a directory holding base/, istiod/ and gateway/ charts; ${dir} lacks ${missing.join(", ")}`);
+        return null;
     }
-    return { ...istio, chartDirectory: dir };
+    return dir;
+}
+
+/** Each revision's chart source: its own, else mesh:istio.chartRepository. */
+function checkRevisionCharts(istio: z.infer<typeof istioSchema>, problems: string[]): IstioRevision[] | undefined {
+    let ok = true;
+    const revisions = (istio.revisions ?? []).map((r, i): IstioRevision => {
+        const chartRepository = r.chartRepository ?? istio.chartRepository;
+        const chartDirectory = chartDirectoryOf(chartRepository, r.chartRepository ? `mesh:istio.revisions[${i}].chartRepository` : "mesh:istio.chartRepository", problems);
+        if (chartDirectory === null) ok = false;
+        return { name: r.name, version: r.version, chartRepository, ...(chartDirectory ? { chartDirectory } : {}) };
+    });
+    return ok ? revisions : undefined;
 }
 
 /** Teams: unique names, known clusters, and no namespace that is the platform's or another team's. */

@@ -3,6 +3,7 @@
  * contract with the charts (manifests/charts in istio/istio) is pinned by tests.
  */
 import { IstioConfig } from "../../stacks/config";
+import { ClusterRevisions, defaultTarget, IstioRevision, isRevisionless, tagsOf } from "../../stacks/revisions";
 import { ClusterPlan } from "../../stacks/topology";
 import { EASTWEST_GATEWAY, EASTWEST_GATEWAY_SELECTOR, ISTIO_NAMESPACE, WEBHOOK_PORT } from "./names";
 
@@ -63,11 +64,13 @@ export function injectionPathOf(plan: ClusterPlan): string {
 }
 
 export function baseValues(mesh: MeshIdentity, plan: ClusterPlan, primary?: RemoteControlPlane): Values {
+    // With revisions, validation (istiod-default-validator) follows the `default` tag.
+    const revisions = mesh.istio.revisions?.get(plan.cluster.name);
     return merge(mesh.istio.values.base, {
         ...(plan.isPrimary ? {} : { profile: "remote" }),
         ...(primary ? { base: remoteWebhookValues(plan, primary).base } : {}),
         global: { istioNamespace: ISTIO_NAMESPACE },
-        defaultRevision: "default",
+        defaultRevision: revisions ? defaultTarget(revisions).name : "default",
     });
 }
 
@@ -130,12 +133,43 @@ export function istiodValues(mesh: MeshIdentity, plan: ClusterPlan, context: Ist
  * pinned rather than left to the default derived from the name.
  */
 export function eastWestGatewayValues(mesh: MeshIdentity, plan: ClusterPlan): Values {
+    // With revisions the gateway follows the cluster's `default` tag by naming its revision: the
+    // pods' `istio.io/rev` label changes when the tag moves, so Helm rolls them and the new
+    // revision injects them (the chart's only use of `revision`: templates/_helpers.tpl).
+    const revisions = mesh.istio.revisions?.get(plan.cluster.name);
+    const target = revisions && defaultTarget(revisions);
     return merge(mesh.istio.values.gateway, {
+        ...(target && !isRevisionless(target) ? { revision: target.name } : {}),
         name: EASTWEST_GATEWAY,
         networkGateway: plan.cluster.network,
         labels: { ...EASTWEST_GATEWAY_SELECTOR, app: EASTWEST_GATEWAY },
         service: { type: "None" },
     });
+}
+
+/** The mesh's Istio settings with one revision's version and chart source: what its releases install. */
+export function withRevision(istio: IstioConfig, revision: IstioRevision): IstioConfig {
+    return { ...istio, version: revision.version, chartRepository: revision.chartRepository, chartDirectory: revision.chartDirectory };
+}
+
+/**
+ * What a revision's istiod release adds to istiodValues: its `revision` (the release then names
+ * its Deployment, Service, injector and validator `…-<rev>`; on a remote the Service `istiod-<rev>`
+ * and its EndpointSlice, istio/istio#47552), the tags that point at it in this cluster
+ * (`istio-revision-tag-<tag>` webhooks, templates/revision-tags-mwc.yaml), and for the
+ * revision-less install, once the `default` tag points elsewhere, no webhooks of its own
+ * (`operatorManageWebhooks`): its injector matches `istio-injection=enabled` unconditionally
+ * (templates/mutatingwebhook.yaml), so it would keep injecting the namespaces the tag moved.
+ * Nothing at all for the revision-less install holding `default`: the same values as without revisions.
+ */
+export function revisionValues(c: ClusterRevisions, revision: IstioRevision): Values {
+    const tags = tagsOf(c, revision);
+    const revisionless = isRevisionless(revision);
+    return {
+        ...(revisionless ? {} : { revision: revision.name }),
+        ...(tags.length > 0 ? { revisionTags: tags } : {}),
+        ...(revisionless && defaultTarget(c) !== revision ? { global: { operatorManageWebhooks: true } } : {}),
+    };
 }
 
 /** Deep merge where `over` wins; arrays and scalars are replaced, not merged. */
