@@ -275,4 +275,13 @@ describe("what the charts render from them", () => {
         const env = find(objects, "Deployment")[0].spec.template.spec.containers.find((c: any) => c.name === "discovery").env;
         expect(env).toContainEqual({ name: "PILOT_ENABLE_IP_AUTOALLOCATE", value: "true" });
     });
+
+    test("another failover list changes ConfigMaps only, not istiod's Deployment (istiod reloads its mesh config, no restart)", async () => {
+        const derived = await render(parseMeshConfig(twoPrimariesAndRemote()), "istiod");
+        if (!derived) return;
+        const given = await render(parseMeshConfig({ ...twoPrimariesAndRemote(), traffic: { localityLoadBalancing: { failover: [{ from: "us-east-1", to: "us-west-2" }] } } }), "istiod");
+        const changed = derived.filter((o) => JSON.stringify(o) !== JSON.stringify(given!.find((g) => g.kind === o.kind && g.metadata.name === o.metadata.name)));
+        // `values` is the chart's record of its values (templates/configmap-values.yaml), read by istioctl.
+        expect(changed.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(["ConfigMap/istio", "ConfigMap/values"]);
+    });
 });
