@@ -46,6 +46,9 @@ config:
     timeoutSeconds: 180
   mesh:pki:
     protectRoot: false
+  mesh:availability:  # one pod each, as before mesh:availability (one pilot-discovery per cluster here)
+    istiod: { replicas: 1 }
+    eastWestGateway: { replicas: 1 }
   mesh:clusters:
 EOF
   for ((i = 1; i <= n; i++)); do

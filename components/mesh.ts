@@ -30,7 +30,7 @@ export class Mesh extends pulumi.ComponentResource {
         super("mesh:index:Mesh", name, {}, opts);
         const o = { parent: this };
         const plan = (this.plan = planMesh(config));
-        const mesh = { meshId: config.meshId, trustDomain: config.trustDomain, istio: config.istio };
+        const mesh = { meshId: config.meshId, trustDomain: config.trustDomain, istio: config.istio, availability: config.availability, traffic: config.traffic };
         const readerTokenGeneration = config.remoteSecrets.tokenGeneration;
         this.pki = new MeshPki(`${name}-pki`, { meshId: config.meshId, pki: config.pki }, o);
 

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { Cidr, formatCidr, hostAddress, overlaps, parseCidr, subnet } from "./cidr";
 import { accessEntrySuffix } from "./iam";
 import { expandHome, readKubeconfig } from "./kubeconfig";
+import { deriveFailover, meshRegions } from "./failover";
 import { planMesh } from "./topology";
 import { ClusterRevisions, IstioRevision, resolveRevisions } from "./revisions";
 
@@ -174,6 +175,91 @@ const accessSchema = z.strictObject({
     teams: z.array(z.unknown()).default([]),
 });
 
+// ---------------------------------------------------------------- mesh:availability (control-plane HA)
+
+/** A Kubernetes quantity (resource.Quantity): 500m, 2Gi, 1.5, 128974848. */
+const QUANTITY = /^[+]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+|E[+-]?\d+|[numkKMGTPE]i?|m)?$/;
+const quantity = z.union([z.string().regex(QUANTITY, "must be a Kubernetes quantity like 500m or 2Gi"), z.number().nonnegative()], { message: "must be a Kubernetes quantity like 500m or 2Gi" });
+const resourceList = z.record(z.string().min(1), quantity);
+const resourcesSchema = z.strictObject({ requests: resourceList.optional(), limits: resourceList.optional() });
+/** An integer or a percentage ("50%"), as a PodDisruptionBudget takes them. */
+const intOrPercent = z.union([positiveInt, z.string().regex(/^([1-9]\d?|100)%$/, "must be a percentage from 1% to 100%")], { message: "must be a positive integer or a percentage like 50%" });
+const SPREAD_MODES = ["DoNotSchedule", "ScheduleAnyway", "Off"] as const;
+const spreadMode = z.enum(SPREAD_MODES, { message: `must be one of ${SPREAD_MODES.join(", ")}` });
+
+/**
+ * One Deployment's availability: istiod's (chart `istiod`) or an east-west gateway's (chart `gateway`).
+ * The charts' own defaults are the resources below; `replicas: 1` is their replica default.
+ */
+const workloadAvailabilitySchema = (resources: z.infer<typeof resourcesSchema>) =>
+    z.strictObject({
+        /** Replicas at all times: the HorizontalPodAutoscaler's minimum, or the fixed count when maxReplicas equals it. */
+        replicas: positiveInt.default(2),
+        /** The HorizontalPodAutoscaler's maximum (CPU 80%); default max(5, replicas); equal to replicas: no autoscaler. */
+        maxReplicas: positiveInt.optional(),
+        /** Requests (and limits), merged per key over the chart's; the autoscaler needs a CPU request. */
+        resources: resourcesSchema.default(resources),
+        /** The PodDisruptionBudget: maxUnavailable 1 by default, or minAvailable; the charts render it only above one replica. */
+        disruptionBudget: z
+            .strictObject({ enabled: z.boolean().default(true), minAvailable: intOrPercent.optional(), maxUnavailable: intOrPercent.optional() })
+            .prefault({}),
+        /** Topology spread over zones and nodes: DoNotSchedule (hard), ScheduleAnyway (preferred) or Off. */
+        spread: z.strictObject({ zone: spreadMode.default("ScheduleAnyway"), node: spreadMode.default("DoNotSchedule") }).prefault({}),
+    });
+/** The istiod chart's default requests (manifests/charts/istio-control/istio-discovery/values.yaml `resources`). */
+const ISTIOD_RESOURCES = { requests: { cpu: "500m", memory: "2048Mi" } };
+/** The gateway chart's default requests and limits (manifests/charts/gateway/values.yaml `resources`). */
+const GATEWAY_RESOURCES = { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "2000m", memory: "1024Mi" } };
+const availabilitySchema = z.strictObject({
+    /** istiod on every primary (a remote runs none). */
+    istiod: workloadAvailabilitySchema(ISTIOD_RESOURCES).prefault({}),
+    /** Every east-west gateway, on primaries and remotes: a remote's injection and discovery reach its primary's istiod through it. */
+    eastWestGateway: workloadAvailabilitySchema(GATEWAY_RESOURCES).prefault({}),
+});
+
+// ---------------------------------------------------------------- mesh:traffic (cross-cluster traffic defaults)
+
+/** A region name as Kubernetes nodes carry it (topology.kubernetes.io/region): Istio's failover names regions only. */
+const regionName = z.string().min(1).regex(/^[^/*\s]+$/, "must be a region name (no '/', '*' or spaces: Istio's failover names regions only)");
+/** A host or a wildcard host, as DestinationRule.host and serviceSettings.hosts take them. */
+const meshHost = z.string().regex(/^(\*|(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$/, "must be a host name, or a wildcard like *.local or *.payments.svc.cluster.local");
+/** A duration as Istio's API takes it (protobuf Duration written like Go's): 500ms, 10s, 1m, 1h. */
+const duration = z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, "must be a duration like 500ms, 10s or 1m");
+const trafficSchema = z.strictObject({
+    /** The sidecar's DNS proxy (meshConfig.defaultConfig.proxyMetadata): names of services that exist only in other clusters resolve (istio/istio#37660). */
+    dnsProxy: z
+        .strictObject({
+            /** ISTIO_META_DNS_CAPTURE on every proxy. */
+            capture: z.boolean().default(true),
+            /** Addresses for ServiceEntries that have none: istiod's allocator (PILOT_ENABLE_IP_AUTOALLOCATE) from Istio 1.25, ISTIO_META_DNS_AUTO_ALLOCATE before. */
+            autoAllocate: z.boolean().default(true),
+        })
+        .prefault({}),
+    /** meshConfig.localityLbSetting: prefer endpoints in the caller's zone and region, then the failover region. */
+    localityLoadBalancing: z
+        .strictObject({
+            enabled: z.boolean().default(true),
+            /** Default: derived from the clusters' regions, each to the next in mesh:clusters order (stacks/failover.ts). */
+            failover: z.array(z.strictObject({ from: regionName, to: regionName })).optional(),
+        })
+        .prefault({}),
+    /** A mesh-wide DestinationRule `default` in istio-system on every primary: without outlier detection no failover ever happens. */
+    outlierDetection: z
+        .strictObject({
+            enabled: z.boolean().default(true),
+            host: meshHost.default("*.local"),
+            consecutive5xxErrors: z.number().int().min(0).default(5),
+            consecutiveGatewayErrors: z.number().int().min(0).optional(),
+            interval: duration.default("10s"),
+            baseEjectionTime: duration.default("30s"),
+            /** 100 so that every endpoint of a failing locality can be ejected and traffic fail over (Envoy's default, 10%, ejects at most one of few). */
+            maxEjectionPercent: z.number().int().min(0).max(100).default(100),
+        })
+        .prefault({}),
+    /** Hosts whose traffic stays in the caller's cluster (meshConfig.serviceSettings clusterLocal), besides Istio's own (kube-system, kubernetes.default, istiod). */
+    clusterLocalHosts: z.array(meshHost).default([]),
+});
+
 export type AwsSettings = Omit<z.infer<typeof awsSchema>, "zones" | "adminPrincipalArns"> & { zones: number; adminPrincipalArns: string[] };
 export type AzureSettings = z.infer<typeof azureSchema> & { subnetCidr: string; dnsServiceIp: string };
 export type ExistingSettings = z.infer<typeof existingSchema> & { context: string; apiServer: string; kubeconfigContent: string };
@@ -215,6 +301,35 @@ export interface AccessConfig {
     readonly teams: readonly TeamConfig[];
 }
 
+export type SpreadMode = (typeof SPREAD_MODES)[number];
+/** One Deployment's availability, resolved: maxReplicas filled in, the disruption budget one of its two forms or off. */
+export interface WorkloadAvailability {
+    readonly replicas: number;
+    readonly maxReplicas: number;
+    readonly resources: z.infer<typeof resourcesSchema>;
+    readonly disruptionBudget: false | { readonly minAvailable: number | string } | { readonly maxUnavailable: number | string };
+    readonly spread: { readonly zone: SpreadMode; readonly node: SpreadMode };
+}
+
+export interface AvailabilityConfig {
+    readonly istiod: WorkloadAvailability;
+    readonly eastWestGateway: WorkloadAvailability;
+}
+
+export interface FailoverRule {
+    readonly from: string;
+    readonly to: string;
+}
+
+/** mesh:traffic, resolved: the failover list is the configured one or the one derived from the clusters' regions. */
+export interface TrafficConfig {
+    readonly dnsProxy: { readonly capture: boolean; readonly autoAllocate: boolean };
+    readonly localityLoadBalancing: { readonly enabled: boolean; readonly failover: readonly FailoverRule[]; readonly failoverFrom: "config" | "regions" };
+    /** Undefined when turned off. */
+    readonly outlierDetection?: Omit<z.infer<typeof trafficSchema>["outlierDetection"], "enabled">;
+    readonly clusterLocalHosts: readonly string[];
+}
+
 export interface MeshConfig {
     readonly meshId: string;
     readonly trustDomain: string;
@@ -223,6 +338,8 @@ export interface MeshConfig {
     readonly clusters: readonly ClusterConfig[];
     readonly access: AccessConfig;
     readonly remoteSecrets: z.infer<typeof remoteSecretsSchema>;
+    readonly availability: AvailabilityConfig;
+    readonly traffic: TrafficConfig;
 }
 
 /** Every problem found in the configuration, each naming its key. */
@@ -233,7 +350,7 @@ export class ConfigError extends Error {
     }
 }
 
-const KNOWN_KEYS = ["meshId", "trustDomain", "istio", "pki", "clusters", "access", "remoteSecrets"];
+const KNOWN_KEYS = ["meshId", "trustDomain", "istio", "pki", "clusters", "access", "remoteSecrets", "availability", "traffic"];
 
 /**
  * Validates the raw `mesh:*` configuration (key without namespace → value, values already
@@ -261,10 +378,29 @@ export function parseMeshConfig(raw: Record<string, unknown>): MeshConfig {
     const access = checkAccess(check(accessSchema, raw.access ?? {}, "mesh:access") ?? accessSchema.strip().safeParse(raw.access).data, clusters, check, problems);
 
     const remoteSecrets = check(remoteSecretsSchema, raw.remoteSecrets ?? {}, "mesh:remoteSecrets");
+<<<<<<< HEAD
     const revisions = istio && resolveRevisions(istio, istio.revisions && checkRevisionCharts(istio, problems), clusters, problems);
 
     if (problems.length > 0) throw new ConfigError(problems);
     return { meshId: meshId!, trustDomain: trustDomain!, istio: revisions ? { ...istio!, revisions } : (istio as IstioConfig), pki: pki!, clusters: clusters!, access: access!, remoteSecrets: remoteSecrets! };
+=======
+    const availability = checkAvailability(check(availabilitySchema, raw.availability ?? {}, "mesh:availability"), problems);
+    const traffic = checkTraffic(check(trafficSchema, raw.traffic ?? {}, "mesh:traffic"), clusters, problems);
+    if (istio && availability && traffic) checkOwnedValues(istio, traffic, problems);
+
+    if (problems.length > 0) throw new ConfigError(problems);
+    return {
+        meshId: meshId!,
+        trustDomain: trustDomain!,
+        istio: istio!,
+        pki: pki!,
+        clusters: clusters!,
+        access: access!,
+        remoteSecrets: remoteSecrets!,
+        availability: availability!,
+        traffic: traffic!,
+    };
+>>>>>>> ha
 }
 
 type Check = <T extends z.ZodType>(schema: T, value: unknown, key: string) => z.infer<T> | undefined;
@@ -332,6 +468,121 @@ function checkPki(pki: z.infer<typeof pkiSchema> | undefined, meshId: string | u
         problems.push(`mesh:pki.intermediateValidityDays: ${pki.intermediateValidityDays} days would outlive the root CA (rootValidityDays: ${pki.rootValidityDays}); it must be shorter`);
     }
     return { ...pki, organization: pki.organization ?? meshId ?? "mesh" };
+}
+
+/** Replica bounds, a budget that lets a node drain, and a CPU request wherever an autoscaler needs one. */
+function checkAvailability(availability: z.infer<typeof availabilitySchema> | undefined, problems: string[]): AvailabilityConfig | undefined {
+    if (!availability) return undefined;
+    const workload = (w: z.infer<ReturnType<typeof workloadAvailabilitySchema>>, k: string): WorkloadAvailability => {
+        const maxReplicas = w.maxReplicas ?? Math.max(5, w.replicas);
+        if (maxReplicas < w.replicas) problems.push(`${k}.maxReplicas: ${maxReplicas} is below replicas (${w.replicas}); the autoscaler's maximum must be at least its minimum`);
+        // The autoscaler scales on CPU utilization, a share of the request (charts' hpa.yaml / autoscale.yaml).
+        if (maxReplicas > w.replicas && w.resources.requests?.cpu === undefined) {
+            problems.push(`${k}.resources.requests.cpu: required while maxReplicas (${maxReplicas}) is above replicas (${w.replicas}): the autoscaler scales on CPU utilization of the request`);
+        }
+        const { enabled, minAvailable, maxUnavailable } = w.disruptionBudget;
+        const b = `${k}.disruptionBudget`;
+        if (minAvailable !== undefined && maxUnavailable !== undefined) problems.push(`${b}: give minAvailable or maxUnavailable, not both (a PodDisruptionBudget takes one)`);
+        if (!enabled && (minAvailable !== undefined || maxUnavailable !== undefined)) problems.push(`${b}: minAvailable and maxUnavailable need enabled: true`);
+        // A budget that allows no eviction blocks every node drain for good.
+        const blocks = minAvailable === "100%" || (typeof minAvailable === "number" && w.replicas > 1 && minAvailable >= w.replicas);
+        if (blocks) problems.push(`${b}.minAvailable: ${minAvailable} of ${w.replicas} replicas would block every node drain; use fewer, or maxUnavailable`);
+        const disruptionBudget = !enabled ? false : minAvailable !== undefined ? { minAvailable } : { maxUnavailable: maxUnavailable ?? 1 };
+        return { replicas: w.replicas, maxReplicas, resources: w.resources, disruptionBudget, spread: w.spread };
+    };
+    return { istiod: workload(availability.istiod, "mesh:availability.istiod"), eastWestGateway: workload(availability.eastWestGateway, "mesh:availability.eastWestGateway") };
+}
+
+/** Failover that Istio accepts and applies (stacks/failover.ts), derived from the regions unless given. */
+function checkTraffic(traffic: z.infer<typeof trafficSchema> | undefined, clusters: ClusterConfig[] | undefined, problems: string[]): TrafficConfig | undefined {
+    if (!traffic) return undefined;
+    const k = "mesh:traffic.localityLoadBalancing";
+    const { enabled, failover } = traffic.localityLoadBalancing;
+    const regions = meshRegions(clusters ?? []);
+    if (failover !== undefined) {
+        if (!enabled && failover.length > 0) problems.push(`${k}.failover: needs enabled: true (Istio ignores failover with locality load balancing off)`);
+        // Only when every cluster names its region are the mesh's regions known (an existing cluster may leave it out).
+        const known = clusters !== undefined && clusters.every((c) => c.region !== undefined);
+        failover.forEach((f, i) => {
+            if (f.from === f.to) problems.push(`${k}.failover[${i}]: from and to are both "${f.from}"; Istio refuses failover to the same region`);
+            const first = failover.findIndex((g) => g.from === f.from);
+            if (first < i) problems.push(`${k}.failover[${i}].from: "${f.from}" is already failover[${first}].from; Istio uses only the first entry of a region`);
+            for (const side of ["from", "to"] as const) {
+                if (known && !regions.includes(f[side])) problems.push(`${k}.failover[${i}].${side}: "${f[side]}" is not the region of any cluster in mesh:clusters (${regions.join(", ")})`);
+            }
+        });
+    }
+    const { enabled: detect, ...outlierDetection } = traffic.outlierDetection;
+    return {
+        dnsProxy: traffic.dnsProxy,
+        localityLoadBalancing: failover !== undefined ? { enabled, failover, failoverFrom: "config" } : { enabled, failover: enabled ? deriveFailover(regions) : [], failoverFrom: "regions" },
+        ...(detect ? { outlierDetection } : {}),
+        clusterLocalHosts: traffic.clusterLocalHosts,
+    };
+}
+
+/**
+ * The Helm values the program sets from mesh:availability and mesh:traffic (components/istio/ha.ts
+ * and traffic.ts; a test keeps this list complete). The same value in mesh:istio.values would be
+ * overridden silently, since the program's values win, so it is refused, naming the key to use.
+ * Paths are the istiod chart's after its `pilot.` prefix is dropped (templates/zzy_descope_legacy.yaml
+ * copies `pilot.*` over the top level, so `pilot.autoscaleMin` is `autoscaleMin`).
+ */
+export const OWNED_VALUES: readonly {
+    readonly chart: "istiod" | "gateway";
+    readonly path: string;
+    readonly key: string;
+    /** Only when this holds (default: always). */
+    readonly when?: (t: TrafficConfig, istioVersion: string) => boolean;
+}[] = [
+    { chart: "istiod", path: "autoscaleEnabled", key: "mesh:availability.istiod.maxReplicas" },
+    { chart: "istiod", path: "autoscaleMin", key: "mesh:availability.istiod.replicas" },
+    { chart: "istiod", path: "autoscaleMax", key: "mesh:availability.istiod.maxReplicas" },
+    { chart: "istiod", path: "replicaCount", key: "mesh:availability.istiod.replicas" },
+    { chart: "istiod", path: "resources", key: "mesh:availability.istiod.resources" },
+    { chart: "istiod", path: "topologySpreadConstraints", key: "mesh:availability.istiod.spread" },
+    { chart: "istiod", path: "pdb", key: "mesh:availability.istiod.disruptionBudget" },
+    { chart: "istiod", path: "global.defaultPodDisruptionBudget", key: "mesh:availability.istiod.disruptionBudget" },
+    { chart: "istiod", path: "meshConfig.defaultConfig.proxyMetadata.ISTIO_META_DNS_CAPTURE", key: "mesh:traffic.dnsProxy.capture" },
+    { chart: "istiod", path: "meshConfig.defaultConfig.proxyMetadata.ISTIO_META_DNS_AUTO_ALLOCATE", key: "mesh:traffic.dnsProxy.autoAllocate", when: (_t, v) => !allocatesAddressesInIstiod(v) },
+    { chart: "istiod", path: "env.PILOT_ENABLE_IP_AUTOALLOCATE", key: "mesh:traffic.dnsProxy.autoAllocate", when: (_t, v) => allocatesAddressesInIstiod(v) },
+    { chart: "istiod", path: "meshConfig.localityLbSetting", key: "mesh:traffic.localityLoadBalancing" },
+    { chart: "istiod", path: "meshConfig.serviceSettings", key: "mesh:traffic.clusterLocalHosts", when: (t) => t.clusterLocalHosts.length > 0 },
+    { chart: "gateway", path: "replicaCount", key: "mesh:availability.eastWestGateway.replicas" },
+    { chart: "gateway", path: "autoscaling.enabled", key: "mesh:availability.eastWestGateway.maxReplicas" },
+    { chart: "gateway", path: "autoscaling.minReplicas", key: "mesh:availability.eastWestGateway.replicas" },
+    { chart: "gateway", path: "autoscaling.maxReplicas", key: "mesh:availability.eastWestGateway.maxReplicas" },
+    { chart: "gateway", path: "resources", key: "mesh:availability.eastWestGateway.resources" },
+    { chart: "gateway", path: "topologySpreadConstraints", key: "mesh:availability.eastWestGateway.spread" },
+    { chart: "gateway", path: "podDisruptionBudget", key: "mesh:availability.eastWestGateway.disruptionBudget" },
+];
+
+/**
+ * Whether istiod allocates ServiceEntry addresses itself (PILOT_ENABLE_IP_AUTOALLOCATE, on by default
+ * since Istio 1.25: releasenotes/notes/ip-allocation-v2-default.yaml), which deprecates the proxies'
+ * ISTIO_META_DNS_AUTO_ALLOCATE (releasenotes/notes/54690.yaml; istiod warns on it,
+ * pkg/config/validation/agent/validation.go). Proxies use istiod's addresses once they capture DNS
+ * (pilot/pkg/model/service.go nodeUsesAutoallocatedIPs).
+ */
+export function allocatesAddressesInIstiod(istioVersion: string): boolean {
+    const [major, minor] = istioVersion.split(".").map(Number);
+    return major > 1 || (major === 1 && minor >= 25);
+}
+
+/** Leaf paths of Helm values (arrays and empty objects are leaves); for istiod, `pilot.x` is `x`. */
+export function valuePaths(values: Record<string, unknown>, chart: "istiod" | "gateway"): string[] {
+    const walk = (v: unknown, at: string): string[] =>
+        typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length > 0 ? Object.entries(v).flatMap(([k, x]) => walk(x, at ? `${at}.${k}` : k)) : [at];
+    return walk(values, "").map((p) => (chart === "istiod" ? p.replace(/^pilot\./, "") : p));
+}
+
+function checkOwnedValues(istio: IstioConfig, traffic: TrafficConfig, problems: string[]): void {
+    for (const chart of ["istiod", "gateway"] as const) {
+        for (const path of valuePaths(istio.values[chart], chart)) {
+            const owner = OWNED_VALUES.find((o) => o.chart === chart && (o.when?.(traffic, istio.version) ?? true) && (path === o.path || path.startsWith(`${o.path}.`) || o.path.startsWith(`${path}.`)));
+            if (owner) problems.push(`mesh:istio.values.${chart}.${path}: the program sets ${owner.path} from ${owner.key}; set it there (the program's value would override this one)`);
+        }
+    }
 }
 
 function checkClusters(raw: unknown, check: Check, problems: string[]): ClusterConfig[] | undefined {

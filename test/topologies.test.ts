@@ -2,6 +2,7 @@
  * The resources each topology makes, pinned: names (and so URNs), Istio values and labels,
  * cacerts, gateways, remote secrets, providers and outputs.
  */
+import { trafficMeshConfig } from "../components/istio/traffic";
 import { parseMeshConfig } from "../stacks/config";
 import * as YAML from "yaml";
 import { MeshRun, promiseOf, isSecret, runMesh } from "./support/run";
@@ -85,7 +86,8 @@ function commonChecks(topology: () => Record<string, unknown>) {
         for (const c of config.clusters) {
             const v = reveal(release(run, c.name, "istiod").inputs.values);
             expect(v.global).toMatchObject({ meshID: config.meshId, network: c.network, multiCluster: { clusterName: c.name } });
-            expect(v.meshConfig).toEqual({ trustDomain: config.trustDomain });
+            // Primaries also carry the traffic defaults (test/traffic.test.ts); remotes have no mesh config of their own.
+            expect(v.meshConfig).toEqual(c.role === "remote" ? { trustDomain: config.trustDomain } : { ...trafficMeshConfig(config.traffic, config.istio.version), trustDomain: config.trustDomain });
             const base = reveal(release(run, c.name, "base").inputs);
             expect(base).toMatchObject({ name: "istio-base", namespace: "istio-system" });
             if (c.role === "remote") {
@@ -315,7 +317,7 @@ describe("primary-remote on one network", () => {
         expect(remote.istiodRemote).toMatchObject({ injectionURL: `https://${host}:15017/inject/cluster/aws-satellite/net/flat` });
         expect(remote.base.validationURL).toBe(`https://${host}:15017/validate`);
         expect(reveal(release(run(), "aws-satellite", "base").inputs.values).base.validationURL).toBe(`https://${host}:15017/validate`);
-        expect(reveal(release(run(), "aws-main", "istiod").inputs.values).pilot.env).toEqual({ ISTIOD_CUSTOM_HOST: host });
+        expect(reveal(release(run(), "aws-main", "istiod").inputs.values).pilot.env).toEqual({ ISTIOD_CUSTOM_HOST: host, PILOT_ENABLE_IP_AUTOALLOCATE: "true" });
     });
 
     test("trust domain reaches istiod", () => {

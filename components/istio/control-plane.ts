@@ -1,7 +1,8 @@
 /**
  * Istio in one cluster: istio-system, the east-west load balancer, cacerts (primaries), the base
- * and istiod charts, mesh-wide STRICT mTLS and the Gateway/VirtualService objects a primary's
- * east-west gateway serves, and the reader token other clusters' istiods use to watch this one.
+ * and istiod charts, mesh-wide STRICT mTLS and outlier detection, the Gateway/VirtualService
+ * objects a primary's east-west gateway serves, and the reader token other clusters' istiods use
+ * to watch this one.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -13,7 +14,12 @@ import { loadBalancerAddress } from "./gateway";
 import { crossNetworkGatewaySpec, eastWestService, istiodGatewaySpec, istiodRevisionVirtualServiceSpec, istiodVirtualServiceSpec, peerAuthenticationSpec } from "./manifests";
 import { CACERTS, CONTROL_PLANE_CLUSTERS_ANNOTATION, ISTIO_NAMESPACE, NETWORK_LABEL, READER_SERVICE_ACCOUNT, readerTokenSecret, RELEASES } from "./names";
 import { istioRelease } from "./release";
+<<<<<<< HEAD
 import { baseValues, istiodValues, merge, MeshIdentity, revisionValues, withRevision } from "./values";
+=======
+import { DEFAULT_DESTINATION_RULE, defaultDestinationRuleSpec } from "./traffic";
+import { baseValues, istiodValues, MeshIdentity } from "./values";
+>>>>>>> ha
 
 export interface ControlPlaneArgs {
     readonly mesh: MeshIdentity;
@@ -141,6 +147,10 @@ export class IstioControlPlane extends pulumi.ComponentResource {
         const custom = (suffix: string, apiVersion: string, kind: string, objectName: string, spec: Record<string, unknown>) =>
             new k8s.apiextensions.CustomResource(`${name}-${suffix}`, { apiVersion, kind, metadata: { name: objectName, namespace }, spec }, { ...o, dependsOn: [this.base, ...this.istiods] });
         if (plan.isPrimary) custom("mtls", "security.istio.io/v1", "PeerAuthentication", "default", peerAuthenticationSpec());
+        // Mesh-wide outlier detection, so that locality failover happens (traffic.ts); a remote's
+        // proxies take it from their primary's istiod.
+        const destinationRule = plan.isPrimary ? defaultDestinationRuleSpec(mesh.traffic) : undefined;
+        if (destinationRule) custom("default-destination-rule", "networking.istio.io/v1", "DestinationRule", DEFAULT_DESTINATION_RULE, destinationRule);
         if (plan.crossNetworkGateway) custom("cross-network-gateway", "networking.istio.io/v1", "Gateway", "cross-network-gateway", crossNetworkGatewaySpec());
         if (plan.exposeIstiod) {
             this.istiodExposure.push(

@@ -2,15 +2,24 @@
  * Helm values for Istio's charts, derived from a cluster's identity. Pure functions: the
  * contract with the charts (manifests/charts in istio/istio) is pinned by tests.
  */
+<<<<<<< HEAD
 import { IstioConfig } from "../../stacks/config";
 import { ClusterRevisions, defaultTarget, IstioRevision, isRevisionless, tagsOf } from "../../stacks/revisions";
+=======
+import { AvailabilityConfig, IstioConfig, TrafficConfig } from "../../stacks/config";
+>>>>>>> ha
 import { ClusterPlan } from "../../stacks/topology";
+import { gatewayAvailabilityValues, istiodAvailabilityValues } from "./ha";
 import { EASTWEST_GATEWAY, EASTWEST_GATEWAY_SELECTOR, ISTIO_NAMESPACE, WEBHOOK_PORT } from "./names";
+import { trafficIstiodEnv, trafficMeshConfig } from "./traffic";
 
+/** What every cluster's Istio values derive from, besides the cluster's own plan. */
 export interface MeshIdentity {
     readonly meshId: string;
     readonly trustDomain: string;
     readonly istio: IstioConfig;
+    readonly availability: AvailabilityConfig;
+    readonly traffic: TrafficConfig;
 }
 
 /** Where a remote's API server finds the istiod of its primary. */
@@ -85,7 +94,9 @@ export interface IstiodContext {
 
 /**
  * istiod on a primary; on a remote the `remote` profile, which installs only the injector and
- * webhooks that point at the primary's istiod through `remotePilotAddress`.
+ * webhooks that point at the primary's istiod through `remotePilotAddress`. A primary's istiod also
+ * carries mesh:availability.istiod (ha.ts) and the traffic defaults of mesh:traffic (traffic.ts);
+ * a remote has neither an istiod Deployment nor a mesh config of its own.
  */
 export function istiodValues(mesh: MeshIdentity, plan: ClusterPlan, context: IstiodContext = {}): Values {
     const { cluster } = plan;
@@ -107,21 +118,26 @@ export function istiodValues(mesh: MeshIdentity, plan: ClusterPlan, context: Ist
     }
     const servesRemotes = plan.remotes.length > 0;
     const env: Values = {
+        ...trafficIstiodEnv(mesh.traffic, mesh.istio.version),
         // Remotes reach this istiod at its gateway's address: its serving certificate (15012 XDS,
         // 15017 webhooks) must name it (pilot/pkg/bootstrap/server.go getDNSNames).
         ...(servesRemotes && context.gatewayAddress ? { ISTIOD_CUSTOM_HOST: context.gatewayAddress } : {}),
         // istiod takes a second root only with multi-root trust (pilot/pkg/bootstrap/istio_ca.go).
         ...(context.multiRoot ? { ISTIO_MULTIROOT_MESH: "true" } : {}),
     };
-    return merge(mesh.istio.values.istiod, {
-        global: { ...global, ...(servesRemotes ? { externalIstiod: true } : {}) },
-        ...(Object.keys(env).length > 0 ? { pilot: { env } } : {}),
-        meshConfig: {
-            trustDomain: mesh.trustDomain,
-            // Proxies then take the trust bundle over XDS, both roots included.
-            ...(context.multiRoot ? { defaultConfig: { proxyMetadata: { PROXY_CONFIG_XDS_AGENT: "true" } } } : {}),
-        },
-    });
+    const availability = istiodAvailabilityValues(mesh.availability.istiod);
+    return merge(
+        mesh.istio.values.istiod,
+        merge(availability, {
+            global: { ...global, ...(servesRemotes ? { externalIstiod: true } : {}) },
+            ...(Object.keys(env).length > 0 ? { pilot: { env } } : {}),
+            meshConfig: merge(trafficMeshConfig(mesh.traffic, mesh.istio.version), {
+                trustDomain: mesh.trustDomain,
+                // Proxies then take the trust bundle over XDS, both roots included.
+                ...(context.multiRoot ? { defaultConfig: { proxyMetadata: { PROXY_CONFIG_XDS_AGENT: "true" } } } : {}),
+            }),
+        }),
+    );
 }
 
 /**
@@ -130,7 +146,8 @@ export function istiodValues(mesh: MeshIdentity, plan: ClusterPlan, context: Ist
  * Service is ours (manifests.ts eastWestServiceSpec), created before istiod so that istiod and
  * the remotes know the address from the start; `service.type: None` keeps the chart from making
  * a second one. `istio: eastwestgateway` is the selector of the Gateway resources, so it is
- * pinned rather than left to the default derived from the name.
+ * pinned rather than left to the default derived from the name. Replicas, autoscaler, budget,
+ * spread and resources come from mesh:availability.eastWestGateway (ha.ts).
  */
 export function eastWestGatewayValues(mesh: MeshIdentity, plan: ClusterPlan): Values {
     // With revisions the gateway follows the cluster's `default` tag by naming its revision: the
@@ -139,7 +156,11 @@ export function eastWestGatewayValues(mesh: MeshIdentity, plan: ClusterPlan): Va
     const revisions = mesh.istio.revisions?.get(plan.cluster.name);
     const target = revisions && defaultTarget(revisions);
     return merge(mesh.istio.values.gateway, {
+<<<<<<< HEAD
         ...(target && !isRevisionless(target) ? { revision: target.name } : {}),
+=======
+        ...gatewayAvailabilityValues(mesh.availability.eastWestGateway),
+>>>>>>> ha
         name: EASTWEST_GATEWAY,
         networkGateway: plan.cluster.network,
         labels: { ...EASTWEST_GATEWAY_SELECTOR, app: EASTWEST_GATEWAY },

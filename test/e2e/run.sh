@@ -236,6 +236,57 @@ injected() {
 }
 for c in "${CLUSTERS[@]}"; do check "$c: gateway pods carry a proxy injected by ${PRIMARY_OF[$c]:-$c}'s istiod (cluster $c, network ${NETWORK[$c]})" injected "$c"; done
 
+# ------------------------------------------------------------------ availability and traffic defaults
+# Pulumi.local.yaml: istiod replicas 1 (autoscaler 1–5, so no budget: the chart renders none at one
+# replica), east-west gateways replicas 2–3 with the default budget and spread; traffic defaults,
+# failover derived from the regions local-1..4. The local nodes (scripts/local-clusters.sh) are
+# three per cluster, each in its own zone, and the real kube-scheduler and HPA controller place them.
+ISTIOD_SPREAD='[["topology.kubernetes.io/zone","ScheduleAnyway"],["kubernetes.io/hostname","DoNotSchedule"]]'
+istiod_availability() {
+  local c=$1 d
+  d="$(kc "$c" -n istio-system get deploy istiod -o json)" || return 1
+  jq -e --argjson s "$ISTIOD_SPREAD" '[.spec.template.spec.topologySpreadConstraints[] | [.topologyKey, .whenUnsatisfiable]] == $s and
+    ([.spec.template.spec.topologySpreadConstraints[].labelSelector.matchLabels] | all(. == {app: "istiod", istio: "pilot"})) and
+    (.spec.template.spec.containers[] | select(.name == "discovery") | .resources.requests == {cpu: "500m", memory: "2048Mi"})' <<<"$d" >/dev/null ||
+    { jq '.spec.template.spec | {topologySpreadConstraints, resources: [.containers[].resources]}' <<<"$d"; return 1; }
+  kc "$c" -n istio-system get hpa istiod -o json | jq -e '.spec.minReplicas == 1 and .spec.maxReplicas == 5' >/dev/null || { echo "HPA istiod: want 1–5"; return 1; }
+  [[ -z $(kc "$c" -n istio-system get pdb -l app=istiod -o name) ]] || { echo "a PodDisruptionBudget for one istiod replica would block drains"; return 1; }
+}
+for c in "${PRIMARIES[@]}"; do check "$c: istiod spread over zones (preferred) and nodes (required), requests, autoscaler 1–5, no budget at one replica" istiod_availability "$c"; done
+gateway_availability() {
+  local c=$1 pods
+  kc "$c" -n istio-system get hpa istio-eastwestgateway -o json | jq -e '.spec.minReplicas == 2 and .spec.maxReplicas == 3' >/dev/null || { echo "HPA istio-eastwestgateway: want 2–3"; return 1; }
+  kc "$c" -n istio-system get pdb istio-eastwestgateway -o json |
+    jq -e '.spec.maxUnavailable == 1 and .spec.unhealthyPodEvictionPolicy == "AlwaysAllow" and .spec.selector.matchLabels == {app: "istio-eastwestgateway", istio: "eastwestgateway"}' >/dev/null ||
+    { echo "PodDisruptionBudget istio-eastwestgateway"; return 1; }
+  # The HPA raises the Deployment from the chart's one replica to two; the scheduler puts them on two nodes.
+  retry 120 bash -c "[[ \$(kubectl --kubeconfig '$MESH_LOCAL_STATE/clusters/$c/kubeconfig' -n istio-system get deploy istio-eastwestgateway -o jsonpath='{.status.readyReplicas}') -ge 2 ]]" >/dev/null ||
+    { echo "fewer than 2 ready gateway pods"; return 1; }
+  pods="$(kc "$c" -n istio-system get pods -l istio=eastwestgateway -o json)" || return 1
+  jq -e '[.items[] | select(.metadata.deletionTimestamp == null) | .spec.nodeName] | (length >= 2) and (unique | length) == length' <<<"$pods" >/dev/null ||
+    { jq '[.items[] | {name: .metadata.name, node: .spec.nodeName}]' <<<"$pods"; return 1; }
+}
+for c in "${CLUSTERS[@]}"; do check "$c: east-west gateway autoscaler 2–3, budget maxUnavailable 1, two ready pods on two nodes" gateway_availability "$c"; done
+mesh_config() {  # mesh_config CLUSTER → istiod's mesh config (the `istio` ConfigMap's YAML) as JSON
+  kc "$1" -n istio-system get configmap istio -o jsonpath='{.data.mesh}' | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.stringify(require(process.argv[1]).parse(s))))' "$MESH_REPO/node_modules/yaml"
+}
+FAILOVER='[{"from":"local-1","to":"local-2"},{"from":"local-2","to":"local-3"},{"from":"local-3","to":"local-4"},{"from":"local-4","to":"local-1"}]'
+traffic_defaults() {
+  local c=$1 m
+  m="$(mesh_config "$c")" || return 1
+  jq -S '{defaultConfig, localityLbSetting}' <<<"$m" >"$TMP/mesh-$c.json"
+  jq -e --argjson f "$FAILOVER" '.defaultConfig.proxyMetadata.ISTIO_META_DNS_CAPTURE == "true" and .localityLbSetting == {enabled: true, failover: $f}' <<<"$m" >/dev/null ||
+    { jq '{proxyMetadata: .defaultConfig.proxyMetadata, localityLbSetting}' <<<"$m"; return 1; }
+  kc "$c" -n istio-system get deploy istiod -o json |
+    jq -e '[.spec.template.spec.containers[0].env[] | select(.name == "PILOT_ENABLE_IP_AUTOALLOCATE") | .value] == ["true"]' >/dev/null || { echo "istiod lacks PILOT_ENABLE_IP_AUTOALLOCATE=true"; return 1; }
+  kc "$c" -n istio-system get destinationrules.networking.istio.io default -o json >"$TMP/dr-$c.json" || return 1
+  jq -e '.spec.host == "*.local" and .spec.trafficPolicy == {outlierDetection: {consecutive5xxErrors: 5, interval: "10s", baseEjectionTime: "30s", maxEjectionPercent: 100}}' "$TMP/dr-$c.json" >/dev/null ||
+    { jq .spec "$TMP/dr-$c.json"; return 1; }
+}
+for c in "${PRIMARIES[@]}"; do check "$c: mesh config with DNS capture and failover local-1→2→3→4→1, istiod allocates addresses, DestinationRule default with outlier detection" traffic_defaults "$c"; done
+check "c1 and c2 carry the same mesh-wide DestinationRule and the same traffic settings" bash -c "cmp <(jq -S .spec '$TMP/dr-c1.json') <(jq -S .spec '$TMP/dr-c2.json') && cmp '$TMP/mesh-c1.json' '$TMP/mesh-c2.json'"
+for c in "${REMOTES[@]}"; do check "$c (remote): no mesh config and no DestinationRule of its own (its proxies take both from ${PRIMARY_OF[$c]})" bash -c "! kubectl --kubeconfig '$MESH_LOCAL_STATE/clusters/$c/kubeconfig' -n istio-system get configmap istio 2>/dev/null && ! kubectl --kubeconfig '$MESH_LOCAL_STATE/clusters/$c/kubeconfig' -n istio-system get destinationrules.networking.istio.io default 2>/dev/null"; done
+
 istio_objects() {
   local c=$1
   kc "$c" -n istio-system get gateways.networking.istio.io cross-network-gateway -o json |
