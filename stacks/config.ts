@@ -378,21 +378,17 @@ export function parseMeshConfig(raw: Record<string, unknown>): MeshConfig {
     const access = checkAccess(check(accessSchema, raw.access ?? {}, "mesh:access") ?? accessSchema.strip().safeParse(raw.access).data, clusters, check, problems);
 
     const remoteSecrets = check(remoteSecretsSchema, raw.remoteSecrets ?? {}, "mesh:remoteSecrets");
-<<<<<<< HEAD
     const revisions = istio && resolveRevisions(istio, istio.revisions && checkRevisionCharts(istio, problems), clusters, problems);
-
-    if (problems.length > 0) throw new ConfigError(problems);
-    return { meshId: meshId!, trustDomain: trustDomain!, istio: revisions ? { ...istio!, revisions } : (istio as IstioConfig), pki: pki!, clusters: clusters!, access: access!, remoteSecrets: remoteSecrets! };
-=======
+    const istioConfig = istio && (revisions ? { ...istio, revisions } : (istio as IstioConfig));
     const availability = checkAvailability(check(availabilitySchema, raw.availability ?? {}, "mesh:availability"), problems);
     const traffic = checkTraffic(check(trafficSchema, raw.traffic ?? {}, "mesh:traffic"), clusters, problems);
-    if (istio && availability && traffic) checkOwnedValues(istio, traffic, problems);
+    if (istioConfig && availability && traffic) checkOwnedValues(istioConfig, traffic, problems);
 
     if (problems.length > 0) throw new ConfigError(problems);
     return {
         meshId: meshId!,
         trustDomain: trustDomain!,
-        istio: istio!,
+        istio: istioConfig!,
         pki: pki!,
         clusters: clusters!,
         access: access!,
@@ -400,7 +396,6 @@ export function parseMeshConfig(raw: Record<string, unknown>): MeshConfig {
         availability: availability!,
         traffic: traffic!,
     };
->>>>>>> ha
 }
 
 type Check = <T extends z.ZodType>(schema: T, value: unknown, key: string) => z.infer<T> | undefined;

@@ -14,12 +14,8 @@ import { loadBalancerAddress } from "./gateway";
 import { crossNetworkGatewaySpec, eastWestService, istiodGatewaySpec, istiodRevisionVirtualServiceSpec, istiodVirtualServiceSpec, peerAuthenticationSpec } from "./manifests";
 import { CACERTS, CONTROL_PLANE_CLUSTERS_ANNOTATION, ISTIO_NAMESPACE, NETWORK_LABEL, READER_SERVICE_ACCOUNT, readerTokenSecret, RELEASES } from "./names";
 import { istioRelease } from "./release";
-<<<<<<< HEAD
-import { baseValues, istiodValues, merge, MeshIdentity, revisionValues, withRevision } from "./values";
-=======
 import { DEFAULT_DESTINATION_RULE, defaultDestinationRuleSpec } from "./traffic";
-import { baseValues, istiodValues, MeshIdentity } from "./values";
->>>>>>> ha
+import { baseValues, istiodValues, merge, MeshIdentity, revisionValues, withRevision } from "./values";
 
 export interface ControlPlaneArgs {
     readonly mesh: MeshIdentity;

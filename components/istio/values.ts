@@ -2,12 +2,8 @@
  * Helm values for Istio's charts, derived from a cluster's identity. Pure functions: the
  * contract with the charts (manifests/charts in istio/istio) is pinned by tests.
  */
-<<<<<<< HEAD
-import { IstioConfig } from "../../stacks/config";
-import { ClusterRevisions, defaultTarget, IstioRevision, isRevisionless, tagsOf } from "../../stacks/revisions";
-=======
 import { AvailabilityConfig, IstioConfig, TrafficConfig } from "../../stacks/config";
->>>>>>> ha
+import { ClusterRevisions, defaultTarget, IstioRevision, isRevisionless, tagsOf } from "../../stacks/revisions";
 import { ClusterPlan } from "../../stacks/topology";
 import { gatewayAvailabilityValues, istiodAvailabilityValues } from "./ha";
 import { EASTWEST_GATEWAY, EASTWEST_GATEWAY_SELECTOR, ISTIO_NAMESPACE, WEBHOOK_PORT } from "./names";
@@ -156,11 +152,8 @@ export function eastWestGatewayValues(mesh: MeshIdentity, plan: ClusterPlan): Va
     const revisions = mesh.istio.revisions?.get(plan.cluster.name);
     const target = revisions && defaultTarget(revisions);
     return merge(mesh.istio.values.gateway, {
-<<<<<<< HEAD
         ...(target && !isRevisionless(target) ? { revision: target.name } : {}),
-=======
         ...gatewayAvailabilityValues(mesh.availability.eastWestGateway),
->>>>>>> ha
         name: EASTWEST_GATEWAY,
         networkGateway: plan.cluster.network,
         labels: { ...EASTWEST_GATEWAY_SELECTOR, app: EASTWEST_GATEWAY },
