@@ -9,6 +9,8 @@ import { z } from "zod";
 import { Cidr, formatCidr, hostAddress, overlaps, parseCidr, subnet } from "./cidr";
 import { accessEntrySuffix } from "./iam";
 import { expandHome, readKubeconfig } from "./kubeconfig";
+import { deploymentModelProblems } from "./models";
+import { checkPolicy, MeshPolicyConfig } from "./policy";
 import { planMesh } from "./topology";
 
 /** The Istio release installed when `mesh:istio.version` is not set. */
@@ -88,7 +90,8 @@ const clusterSchema = z.strictObject({
     provider: z.enum(["aws", "azure", "existing"], { message: "must be one of aws, azure, existing" }),
     region: z.string().min(1).optional(),
     network: z.string().max(63).regex(LABEL_VALUE, "must be a Kubernetes label value (letters, digits, '-', '_', '.')"),
-    role: z.enum(["primary", "remote"], { message: "must be primary or remote" }).default("primary"),
+    // The external control plane model is not one of this program's (README: Deployment models; stacks/models.ts).
+    role: z.enum(["primary", "remote"], { message: "must be primary or remote (the external control plane model is not supported: README, Deployment models)" }).default("primary"),
     primary: z.string().optional(),
     // Checked once, with the provider's defaults, by providerSettings.
     aws: z.unknown().optional(),
@@ -206,6 +209,8 @@ export interface MeshConfig {
     readonly clusters: readonly ClusterConfig[];
     readonly access: AccessConfig;
     readonly remoteSecrets: z.infer<typeof remoteSecretsSchema>;
+    /** Mesh-wide Istio objects, the same on every primary (stacks/policy.ts). */
+    readonly policy: MeshPolicyConfig;
 }
 
 /** Every problem found in the configuration, each naming its key. */
@@ -216,7 +221,7 @@ export class ConfigError extends Error {
     }
 }
 
-const KNOWN_KEYS = ["meshId", "trustDomain", "istio", "pki", "clusters", "access", "remoteSecrets"];
+const KNOWN_KEYS = ["meshId", "trustDomain", "istio", "pki", "clusters", "access", "remoteSecrets", "policy"];
 
 /**
  * Validates the raw `mesh:*` configuration (key without namespace → value, values already
@@ -237,16 +242,19 @@ export function parseMeshConfig(raw: Record<string, unknown>): MeshConfig {
     }
     const meshId = raw.meshId === undefined ? (problems.push("mesh:meshId: required (a DNS-1123 label)"), undefined) : check(dnsLabel, raw.meshId, "mesh:meshId");
     const trustDomain = check(z.string().max(253).regex(/^[a-zA-Z0-9]([-a-zA-Z0-9.]*[a-zA-Z0-9])?$/, "must be a DNS name like cluster.local").default("cluster.local"), raw.trustDomain, "mesh:trustDomain");
-    const istio = checkIstio(check(istioSchema, raw.istio ?? {}, "mesh:istio"), problems);
+    const istioSettings = check(istioSchema, raw.istio ?? {}, "mesh:istio");
+    if (istioSettings) problems.push(...deploymentModelProblems(istioSettings));
+    const istio = checkIstio(istioSettings, problems);
     const pki = checkPki(check(pkiSchema, raw.pki ?? {}, "mesh:pki"), meshId, problems);
     const clusters = checkClusters(raw.clusters, check, problems);
     // An unknown key in mesh:access is reported, and the teams are still checked.
     const access = checkAccess(check(accessSchema, raw.access ?? {}, "mesh:access") ?? accessSchema.strip().safeParse(raw.access).data, clusters, check, problems);
 
     const remoteSecrets = check(remoteSecretsSchema, raw.remoteSecrets ?? {}, "mesh:remoteSecrets");
+    const policy = checkPolicy(raw.policy, check, problems);
 
     if (problems.length > 0) throw new ConfigError(problems);
-    return { meshId: meshId!, trustDomain: trustDomain!, istio: istio!, pki: pki!, clusters: clusters!, access: access!, remoteSecrets: remoteSecrets! };
+    return { meshId: meshId!, trustDomain: trustDomain!, istio: istio!, pki: pki!, clusters: clusters!, access: access!, remoteSecrets: remoteSecrets!, policy: policy! };
 }
 
 type Check = <T extends z.ZodType>(schema: T, value: unknown, key: string) => z.infer<T> | undefined;
