@@ -4,10 +4,15 @@
  * what each day-two edit changes.
  */
 import * as fc from "fast-check";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
 import { ConfigError, parseMeshConfig } from "../stacks/config";
 import { DEFAULT_POLICY, MESH_WIDE_KINDS, meshWideObjects, MeshPolicyConfig, objectId } from "../stacks/policy";
 import { graphDiff } from "./support/diff";
 import { minutesOf } from "./support/durations";
+import { stackFile } from "./support/environments";
 import { MeshMocks, providerName, Recorded, reveal } from "./support/mocks";
 import { rawPolicy, rawTopology, RAW_RESOURCES } from "./support/policy";
 import { runMesh, writeKubeconfig } from "./support/run";
@@ -318,4 +323,36 @@ describe("one policy everywhere, for any topology and any valid policy", () => {
             { numRuns: 8 },
         );
     });
+});
+
+describe("the kinds against the CRDs Istio's base chart installs", () => {
+    // Charts the local toolchain built (scripts/toolchain.sh); absent on a fresh clone, where this is skipped.
+    const root = path.join(os.homedir(), ".cache", "mesh-toolchain", "istio-charts");
+    const files = fs.existsSync(root) ? fs.readdirSync(root).map((v) => path.join(root, v, "base", "files", "crd-all.gen.yaml")).filter((f) => fs.existsSync(f)) : [];
+    (files.length > 0 ? test : test.skip)("every accepted kind is served at the version the program writes; every kind of the three groups is accepted or refused", () => {
+        for (const file of files) {
+            const crds = YAML.parseAllDocuments(fs.readFileSync(file, "utf8")).map((d) => d.toJSON()).filter((d) => d?.kind === "CustomResourceDefinition");
+            const served = new Map<string, string[]>(crds.map((c) => [c.spec.names.kind, c.spec.versions.filter((v: any) => v.served).map((v: any) => `${c.spec.group}/${v.name}`)]));
+            for (const [kind, version] of Object.entries(MESH_WIDE_KINDS)) expect([file, kind, served.get(kind)]).toEqual([file, kind, expect.arrayContaining([version])]);
+            const groups = /^(security|networking|telemetry)\.istio\.io$/;
+            for (const c of crds.filter((x) => groups.test(x.spec.group))) {
+                const kind = c.spec.names.kind;
+                if (!(kind in MESH_WIDE_KINDS)) expect(problems(withPolicy({ resources: [{ ...RAW_RESOURCES.dbPool, kind }] }))).toEqual([expect.stringMatching(new RegExp(`^mesh:policy\\.resources\\[0\\]\\.kind: ${kind} is not applied mesh-wide: `))]);
+            }
+        }
+    });
+});
+
+test("the stack files roll deny-by-default out: dev enforces, staging and prod in dry-run; the local stack enforces and scopes sidecars", () => {
+    // The local stack's clusters and charts exist only where the local world runs: its policy is checked with another mesh.
+    const policy = (env: string) => (env === "local" ? parseMeshConfig(withPolicy(stackFile(env).raw.policy)) : parseMeshConfig(stackFile(env).raw)).policy;
+    expect(["dev", "staging", "prod", "local"].map((e) => policy(e).denyByDefault)).toEqual([true, "dry-run", "dry-run", true]);
+    expect(policy("local").sidecarEgressHosts).toEqual(["./*", "istio-system/*"]);
+    expect(meshWideObjects(policy("local")).map(objectId)).toEqual([
+        "AuthorizationPolicy/allow-eastwest-gateway",
+        "AuthorizationPolicy/team-a-internal",
+        "Sidecar/default",
+        "PeerAuthentication/team-a-api-strict",
+        "AuthorizationPolicy/allow-nothing",
+    ]);
 });
