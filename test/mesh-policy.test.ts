@@ -18,6 +18,11 @@ import { rawPolicy, rawTopology, RAW_RESOURCES } from "./support/policy";
 import { runMesh, writeKubeconfig } from "./support/run";
 import { twoPrimariesAndRemote } from "./support/topologies";
 
+// Most tests here run the program under mocks two or three times; on a shared 2-core machine one
+// run can take tens of seconds, and a test that times out leaves the Pulumi runtime busy for the
+// next test file in the same worker.
+jest.setTimeout(300_000);
+
 type Raw = Record<string, unknown> & { clusters: Record<string, unknown>[] };
 const base = () => twoPrimariesAndRemote() as Raw;
 const withPolicy = (policy: unknown, raw: Raw = base()) => ({ ...raw, policy });
@@ -322,7 +327,8 @@ describe("one policy everywhere, for any topology and any valid policy", () => {
             }),
             { numRuns: 8 },
         );
-    });
+        // Eight programs under mocks: about 45 s on an idle 2-core machine, several minutes when it is shared.
+    }, 600_000);
 });
 
 describe("the kinds against the CRDs Istio's base chart installs", () => {
