@@ -10,6 +10,8 @@ import { Cidr, formatCidr, hostAddress, overlaps, parseCidr, subnet } from "./ci
 import { accessEntrySuffix } from "./iam";
 import { expandHome, readKubeconfig } from "./kubeconfig";
 import { deriveFailover, meshRegions } from "./failover";
+import { deploymentModelProblems } from "./models";
+import { checkPolicy, MeshPolicyConfig } from "./policy";
 import { planMesh } from "./topology";
 import { ClusterRevisions, IstioRevision, resolveRevisions } from "./revisions";
 
@@ -90,7 +92,8 @@ const clusterSchema = z.strictObject({
     provider: z.enum(["aws", "azure", "existing"], { message: "must be one of aws, azure, existing" }),
     region: z.string().min(1).optional(),
     network: z.string().max(63).regex(LABEL_VALUE, "must be a Kubernetes label value (letters, digits, '-', '_', '.')"),
-    role: z.enum(["primary", "remote"], { message: "must be primary or remote" }).default("primary"),
+    // The external control plane model is not one of this program's (README: Deployment models; stacks/models.ts).
+    role: z.enum(["primary", "remote"], { message: "must be primary or remote (the external control plane model is not supported: README, Deployment models)" }).default("primary"),
     primary: z.string().optional(),
     // Checked once, with the provider's defaults, by providerSettings.
     aws: z.unknown().optional(),
@@ -340,6 +343,8 @@ export interface MeshConfig {
     readonly remoteSecrets: z.infer<typeof remoteSecretsSchema>;
     readonly availability: AvailabilityConfig;
     readonly traffic: TrafficConfig;
+    /** Mesh-wide Istio objects, the same on every primary (stacks/policy.ts). */
+    readonly policy: MeshPolicyConfig;
 }
 
 /** Every problem found in the configuration, each naming its key. */
@@ -350,7 +355,7 @@ export class ConfigError extends Error {
     }
 }
 
-const KNOWN_KEYS = ["meshId", "trustDomain", "istio", "pki", "clusters", "access", "remoteSecrets", "availability", "traffic"];
+const KNOWN_KEYS = ["meshId", "trustDomain", "istio", "pki", "clusters", "access", "remoteSecrets", "availability", "traffic", "policy"];
 
 /**
  * Validates the raw `mesh:*` configuration (key without namespace → value, values already
@@ -371,7 +376,9 @@ export function parseMeshConfig(raw: Record<string, unknown>): MeshConfig {
     }
     const meshId = raw.meshId === undefined ? (problems.push("mesh:meshId: required (a DNS-1123 label)"), undefined) : check(dnsLabel, raw.meshId, "mesh:meshId");
     const trustDomain = check(z.string().max(253).regex(/^[a-zA-Z0-9]([-a-zA-Z0-9.]*[a-zA-Z0-9])?$/, "must be a DNS name like cluster.local").default("cluster.local"), raw.trustDomain, "mesh:trustDomain");
-    const istio = checkIstio(check(istioSchema, raw.istio ?? {}, "mesh:istio"), problems);
+    const istioSettings = check(istioSchema, raw.istio ?? {}, "mesh:istio");
+    if (istioSettings) problems.push(...deploymentModelProblems(istioSettings));
+    const istio = checkIstio(istioSettings, problems);
     const pki = checkPki(check(pkiSchema, raw.pki ?? {}, "mesh:pki"), meshId, problems);
     const clusters = checkClusters(raw.clusters, check, problems);
     // An unknown key in mesh:access is reported, and the teams are still checked.
@@ -383,6 +390,8 @@ export function parseMeshConfig(raw: Record<string, unknown>): MeshConfig {
     const availability = checkAvailability(check(availabilitySchema, raw.availability ?? {}, "mesh:availability"), problems);
     const traffic = checkTraffic(check(trafficSchema, raw.traffic ?? {}, "mesh:traffic"), clusters, problems);
     if (istioConfig && availability && traffic) checkOwnedValues(istioConfig, traffic, problems);
+    const policy = checkPolicy(raw.policy, check, problems);
+    if (traffic && policy) problems.push(...outlierClashes(traffic, policy));
 
     if (problems.length > 0) throw new ConfigError(problems);
     return {
@@ -395,6 +404,7 @@ export function parseMeshConfig(raw: Record<string, unknown>): MeshConfig {
         remoteSecrets: remoteSecrets!,
         availability: availability!,
         traffic: traffic!,
+        policy: policy!,
     };
 }
 
@@ -489,6 +499,22 @@ function checkAvailability(availability: z.infer<typeof availabilitySchema> | un
 }
 
 /** Failover that Istio accepts and applies (stacks/failover.ts), derived from the regions unless given. */
+/**
+ * With outlier detection on, the program owns the DestinationRule `default` for its host in
+ * istio-system; Istio keeps only the oldest rule's traffic policy for a host in one namespace
+ * (pilot/pkg/model/destination_rule.go), so a mesh:policy rule for the same host or name would
+ * silently take failover away or lose its own settings.
+ */
+function outlierClashes(traffic: TrafficConfig, policy: MeshPolicyConfig): string[] {
+    const host = traffic.outlierDetection?.host;
+    if (!host) return [];
+    return policy.resources.flatMap((r, i) =>
+        r.kind === "DestinationRule" && (r.metadata.name === "default" || r.spec.host === host)
+            ? [`mesh:policy.resources[${i}]: a DestinationRule ${r.metadata.name === "default" ? 'named "default"' : `for host "${host}"`} clashes with the mesh-wide outlier-detection rule (mesh:traffic.outlierDetection); set its settings there, or turn it off with { enabled: false }`]
+            : [],
+    );
+}
+
 function checkTraffic(traffic: z.infer<typeof trafficSchema> | undefined, clusters: ClusterConfig[] | undefined, problems: string[]): TrafficConfig | undefined {
     if (!traffic) return undefined;
     const k = "mesh:traffic.localityLoadBalancing";

@@ -184,6 +184,17 @@ describe("config", () => {
     });
 });
 
+test("a mesh:policy DestinationRule named default, or for the outlier-detection host, is refused while that rule is on", () => {
+    const dr = (name: string, host: string) => ({ apiVersion: "networking.istio.io/v1", kind: "DestinationRule", metadata: { name }, spec: { host } });
+    const withPolicy = (resources: unknown[], traffic: unknown = {}) => ({ ...twoPrimariesAndRemote(), traffic, policy: { resources } });
+    expect(problems(withPolicy([dr("default", "a.b.svc.cluster.local"), dr("wide", "*.local")]))).toEqual([
+        'mesh:policy.resources[0]: a DestinationRule named "default" clashes with the mesh-wide outlier-detection rule (mesh:traffic.outlierDetection); set its settings there, or turn it off with { enabled: false }',
+        'mesh:policy.resources[1]: a DestinationRule for host "*.local" clashes with the mesh-wide outlier-detection rule (mesh:traffic.outlierDetection); set its settings there, or turn it off with { enabled: false }',
+    ]);
+    expect(problems(withPolicy([dr("wide", "*.local")], { outlierDetection: { enabled: false } }))).toEqual([]);
+    expect(problems(withPolicy([dr("db", "db.data.svc.cluster.local")]))).toEqual([]);
+});
+
 describe("istiod's mesh config and environment", () => {
     test("Istio 1.25 and later: istiod allocates addresses (PILOT_ENABLE_IP_AUTOALLOCATE), proxies only capture DNS", () => {
         const t = parseMeshConfig(withTraffic({ clusterLocalHosts: ["*.batch.svc.cluster.local"] })).traffic;

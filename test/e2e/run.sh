@@ -297,6 +297,39 @@ istio_objects() {
 }
 for c in "${PRIMARIES[@]}"; do check "$c: cross-network-gateway, istiod-gateway, istiod-vs, STRICT mTLS" istio_objects "$c"; done
 
+# ------------------------------------------------------------------ mesh-wide policy (mesh:policy)
+# Pulumi.local.yaml declares deny-by-default, one allow, the default Sidecar and one raw object:
+# exactly those on every primary, identical (kind, name, labels, annotations, spec), and none on
+# a remote, whose proxies take their configuration from their primary's istiod.
+POLICY_KINDS=authorizationpolicies.security.istio.io,peerauthentications.security.istio.io,requestauthentications.security.istio.io,destinationrules.networking.istio.io,sidecars.networking.istio.io,serviceentries.networking.istio.io,envoyfilters.networking.istio.io,proxyconfigs.networking.istio.io,telemetries.telemetry.istio.io
+POLICY_EXPECTED='["AuthorizationPolicy/allow-eastwest-gateway","AuthorizationPolicy/allow-nothing","AuthorizationPolicy/team-a-internal","PeerAuthentication/team-a-api-strict","Sidecar/default"]'
+mesh_policy_of() {  # the cluster's mesh-wide objects, normalised
+  kc "$1" get "$POLICY_KINDS" --all-namespaces -l app.kubernetes.io/part-of=mesh-policy -o json |
+    jq -S '[.items[] | {kind, namespace: .metadata.namespace, name: .metadata.name, labels: .metadata.labels, annotations: (.metadata.annotations // {}), spec}] | sort_by(.kind, .name)'
+}
+mesh_policy_checks() {
+  local c=$1 objects
+  objects="$(mesh_policy_of "$c")" || return 1
+  jq -e --argjson want "$POLICY_EXPECTED" '[.[] | "\(.kind)/\(.name)"] == $want and all(.[]; .namespace == "istio-system")' <<<"$objects" >/dev/null ||
+    { echo "expected $POLICY_EXPECTED in istio-system, found:"; jq -c '[.[] | "\(.namespace)/\(.kind)/\(.name)"]' <<<"$objects"; return 1; }
+  jq -e '(.[] | select(.name == "allow-nothing") | .spec) == {}' <<<"$objects" >/dev/null || { echo "allow-nothing is not the empty ALLOW policy"; return 1; }
+  jq -e '(.[] | select(.name == "allow-eastwest-gateway") | .spec) == {selector: {matchLabels: {app: "istio-eastwestgateway", istio: "eastwestgateway"}}, action: "ALLOW", rules: [{to: [{operation: {ports: ["15443", "15012", "15017"]}}]}]}' <<<"$objects" >/dev/null ||
+    { echo "allow-eastwest-gateway does not keep the gateway's 15443/15012/15017 open"; return 1; }
+  jq -e '(.[] | select(.kind == "Sidecar") | .spec.egress) == [{hosts: ["./*", "istio-system/*"]}]' <<<"$objects" >/dev/null || { echo "default Sidecar"; return 1; }
+  # The program's STRICT PeerAuthentication is still the only mesh-level one.
+  [[ $(kc "$c" -n istio-system get peerauthentications.security.istio.io -o json | jq -c '[.items[] | select(.spec.selector == null) | .metadata.name]') == '["default"]' ]] ||
+    { echo "the mesh-level PeerAuthentication is not the program's default alone"; return 1; }
+}
+for c in "${PRIMARIES[@]}"; do check "$c: mesh-wide policy from mesh:policy: deny-by-default with the east-west gateway's ALLOW, team-a's allow, default Sidecar, a STRICT PeerAuthentication" mesh_policy_checks "$c"; done
+policy_identical() { diff <(mesh_policy_of c1) <(mesh_policy_of c2); }
+check "c1 and c2 carry identical mesh-wide policy objects" policy_identical
+no_mesh_policy() {  # a remote: no object of the program's policy (its base chart installs the same CRDs)
+  local out
+  out="$(kc "$1" get "$POLICY_KINDS" --all-namespaces -l app.kubernetes.io/part-of=mesh-policy -o name 2>&1)" || { echo "$out"; return 1; }
+  [[ -z $out ]] || { echo "$out"; return 1; }
+}
+for c in "${REMOTES[@]}"; do check "$c (remote) carries no mesh-wide policy objects (its primary's istiod serves it their effect)" no_mesh_policy "$c"; done
+
 # ------------------------------------------------------------------ validation webhooks
 # An invalid Istio object (a VirtualService routing to no host) is refused in every cluster: on
 # a primary by its own istiod once it has switched its validator to failurePolicy Fail, on a
