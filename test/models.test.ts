@@ -68,5 +68,5 @@ test.each([
 });
 
 test("values that tune the charts stay allowed", () => {
-    expect(problems(withIstio({ values: { istiod: { autoscaleMin: 3, meshConfig: { accessLogFile: "/dev/stdout" }, pilot: { env: { PILOT_TRACE_SAMPLING: "1" } }, global: { proxy: { resources: {} } } }, gateway: { autoscaling: { minReplicas: 3 } } } }))).toEqual([]);
+    expect(problems(withIstio({ values: { istiod: { nodeSelector: { pool: "system" }, meshConfig: { accessLogFile: "/dev/stdout" }, pilot: { env: { PILOT_TRACE_SAMPLING: "1" } }, global: { proxy: { resources: {} } } }, gateway: { podAnnotations: { team: "platform" } } } }))).toEqual([]);
 });

@@ -129,4 +129,5 @@ test("the program makes unique names and one remote secret per planned pair", as
         }),
         { numRuns: 8 },
     );
-});
+    // Eight whole program runs under mocks: about 20 s on an idle machine, minutes on a loaded one.
+}, 300_000);

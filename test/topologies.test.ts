@@ -174,7 +174,7 @@ function commonChecks(topology: () => Record<string, unknown>) {
         expect(o.trustDomain).toBe(config.trustDomain);
         expect(await promiseOf(o.rootCertificatePem)).toContain("mesh-pki-root-cert");
         expect(await isSecret(o.rootCertificatePem)).toBe(false);
-        expect(o.istio).toEqual({ version: config.istio.version, chartRepository: config.istio.chartRepository });
+        expect(o.istio).toEqual({ version: config.istio.version, chartRepository: config.istio.chartRepository, readerTokenGeneration: config.remoteSecrets.tokenGeneration });
         const networks: Record<string, string[]> = {};
         for (const c of config.clusters) (networks[c.network] ??= []).push(c.name);
         expect(o.networks).toEqual(networks);

@@ -241,13 +241,14 @@ for c in "${CLUSTERS[@]}"; do check "$c: gateway pods carry a proxy injected by 
 # replica), east-west gateways replicas 2–3 with the default budget and spread; traffic defaults,
 # failover derived from the regions local-1..4. The local nodes (scripts/local-clusters.sh) are
 # three per cluster, each in its own zone, and the real kube-scheduler and HPA controller place them.
+# The chart's requests, 500m and 2048Mi; the API server keeps quantities in canonical form (2Gi).
 ISTIOD_SPREAD='[["topology.kubernetes.io/zone","ScheduleAnyway"],["kubernetes.io/hostname","DoNotSchedule"]]'
 istiod_availability() {
   local c=$1 d
   d="$(kc "$c" -n istio-system get deploy istiod -o json)" || return 1
   jq -e --argjson s "$ISTIOD_SPREAD" '[.spec.template.spec.topologySpreadConstraints[] | [.topologyKey, .whenUnsatisfiable]] == $s and
     ([.spec.template.spec.topologySpreadConstraints[].labelSelector.matchLabels] | all(. == {app: "istiod", istio: "pilot"})) and
-    (.spec.template.spec.containers[] | select(.name == "discovery") | .resources.requests == {cpu: "500m", memory: "2048Mi"})' <<<"$d" >/dev/null ||
+    (.spec.template.spec.containers[] | select(.name == "discovery") | .resources.requests == {cpu: "500m", memory: "2Gi"})' <<<"$d" >/dev/null ||
     { jq '.spec.template.spec | {topologySpreadConstraints, resources: [.containers[].resources]}' <<<"$d"; return 1; }
   kc "$c" -n istio-system get hpa istiod -o json | jq -e '.spec.minReplicas == 1 and .spec.maxReplicas == 5' >/dev/null || { echo "HPA istiod: want 1–5"; return 1; }
   [[ -z $(kc "$c" -n istio-system get pdb -l app=istiod -o name) ]] || { echo "a PodDisruptionBudget for one istiod replica would block drains"; return 1; }
