@@ -9,6 +9,7 @@ import { z } from "zod";
 import { Cidr, formatCidr, hostAddress, overlaps, parseCidr, subnet } from "./cidr";
 import { accessEntrySuffix } from "./iam";
 import { expandHome, readKubeconfig } from "./kubeconfig";
+import { atLeast } from "./istio-version";
 import { deriveFailover, meshRegions } from "./failover";
 import { deploymentModelProblems } from "./models";
 import { checkPolicy, MeshPolicyConfig } from "./policy";
@@ -586,8 +587,7 @@ export const OWNED_VALUES: readonly {
  * (pilot/pkg/model/service.go nodeUsesAutoallocatedIPs).
  */
 export function allocatesAddressesInIstiod(istioVersion: string): boolean {
-    const [major, minor] = istioVersion.split(".").map(Number);
-    return major > 1 || (major === 1 && minor >= 25);
+    return atLeast(istioVersion, "1.25.0");
 }
 
 /** Leaf paths of Helm values (arrays and empty objects are leaves); for istiod, `pilot.x` is `x`. */

@@ -2,12 +2,7 @@
  * Istio releases with a known defect that a config change would run into. The check is on the
  * release the change would meet, so a config that upgrades Istio first and changes later passes.
  */
-
-/** major.minor.patch of an Istio version (a pre-release counts as its release). */
-function release(version: string): [number, number, number] {
-    const [major, minor, patch] = version.split("-")[0].split(".").map(Number);
-    return [major, minor, patch];
-}
+import { atLeast, parseVersion } from "./istio-version";
 
 /**
  * Whether istiod takes a remote secret updated in place (a new reader token) and re-establishes the
@@ -17,10 +12,9 @@ function release(version: string): [number, number, number] {
  * no fix) and, in the 1.30 line's new swap-on-update path, #60612 (fixed in 1.30.3 and 1.31.0).
  */
 export function takesRemoteSecretUpdates(version: string): boolean {
-    const [major, minor, patch] = release(version);
-    if (major !== 1) return major > 1;
-    if (minor === 29 || minor === 30) return patch >= 3;
-    return minor > 30;
+    const v = parseVersion(version);
+    if (v?.major === 1 && (v.minor === 29 || v.minor === 30)) return v.patch >= 3;
+    return atLeast(version, "1.31.0");
 }
 
 export interface DeployedIstio {

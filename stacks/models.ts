@@ -11,6 +11,7 @@
  * values are merged under the program's, which sets some of these keys only for some roles:
  * components/istio/values.ts).
  */
+import { atLeast } from "./istio-version";
 
 /** The first Istio release whose `istiod` chart has the `remote` profile (it replaced `istiod-remote`) and that this program supports. */
 export const MIN_ISTIO_MINOR = 24;
@@ -48,8 +49,7 @@ const MODEL_VALUES: Readonly<Record<"base" | "istiod" | "gateway", Readonly<Reco
 /** Problems with `mesh:istio` that would build a model the program does not support. */
 export function deploymentModelProblems(istio: { readonly version: string; readonly values: Readonly<Record<"base" | "istiod" | "gateway", Readonly<Record<string, unknown>>>> }): string[] {
     const problems: string[] = [];
-    const [major, minor] = istio.version.split(".").map(Number);
-    if (major < 1 || (major === 1 && minor < MIN_ISTIO_MINOR)) {
+    if (!atLeast(istio.version, `1.${MIN_ISTIO_MINOR}.0`)) {
         problems.push(
             `mesh:istio.version: ${istio.version} is older than 1.${MIN_ISTIO_MINOR}: remotes need the istiod chart's remote profile (1.${MIN_ISTIO_MINOR}+, which replaced the istiod-remote chart) ` +
                 `and mesh-wide policy the v1 Istio APIs`,

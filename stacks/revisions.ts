@@ -8,6 +8,7 @@
  * values, so a running in-place install becomes the old side of a canary upgrade without change.
  */
 import { ClusterConfig } from "./config";
+import { compareVersions, parseVersion } from "./istio-version";
 
 /** Istio's name for the revision-less install. */
 export const DEFAULT_REVISION = "default";
@@ -125,21 +126,4 @@ export function resolveRevisions(
     }
     if (problems.length > before || !resolved || !clusters) return undefined;
     return new Map(clusters.map((c) => [c.name, { revisions: resolved, tags: tagsFor(c.name) }]));
-}
-
-interface Version {
-    readonly major: number;
-    readonly minor: number;
-    readonly patch: number;
-}
-
-function parseVersion(v: string): Version | undefined {
-    const m = /^(\d+)\.(\d+)\.(\d+)/.exec(v);
-    return m ? { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) } : undefined;
-}
-
-export function compareVersions(a: string, b: string): number {
-    const [x, y] = [parseVersion(a), parseVersion(b)];
-    if (!x || !y) return a.localeCompare(b);
-    return x.major - y.major || x.minor - y.minor || x.patch - y.patch;
 }

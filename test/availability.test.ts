@@ -6,21 +6,13 @@
 import * as YAML from "yaml";
 import { gatewayAvailabilityValues, istiodAvailabilityValues } from "../components/istio/ha";
 import { eastWestGatewayValues, istiodValues } from "../components/istio/values";
-import { ConfigError, MeshConfig, parseMeshConfig } from "../stacks/config";
+import { MeshConfig, parseMeshConfig } from "../stacks/config";
 import { planMesh } from "../stacks/topology";
 import { ChartRenderer, chartRenderer, KubeObject } from "./support/chart";
 import { runMesh } from "./support/run";
 import { twoPrimariesAndRemote } from "./support/topologies";
+import { configProblems } from "./support/config";
 
-function problems(raw: Record<string, unknown>): string[] {
-    try {
-        parseMeshConfig(raw);
-        return [];
-    } catch (e) {
-        expect(e).toBeInstanceOf(ConfigError);
-        return [...(e as ConfigError).problems];
-    }
-}
 const withAvailability = (availability: unknown) => ({ ...twoPrimariesAndRemote(), availability });
 
 const ISTIOD_SPREAD = [
@@ -74,7 +66,7 @@ describe("config", () => {
 
     test("every problem at once, each naming its key", () => {
         expect(
-            problems(
+            configProblems(
                 withAvailability({
                     istiod: { replicas: 3, maxReplicas: 2, disruptionBudget: { minAvailable: 3, maxUnavailable: 1 }, spread: { zone: "Sometimes" } },
                     eastWestGateway: { replicas: 0, resources: { requests: { memory: "lots" } }, surge: 1 },
@@ -90,7 +82,7 @@ describe("config", () => {
         );
         // Cross-field rules, once the shapes are right.
         expect(
-            problems(
+            configProblems(
                 withAvailability({
                     istiod: { replicas: 3, maxReplicas: 2, disruptionBudget: { minAvailable: 3, maxUnavailable: 1 } },
                     eastWestGateway: { replicas: 2, resources: { requests: { memory: "1Gi" } }, disruptionBudget: { enabled: false, minAvailable: "100%" } },
@@ -108,7 +100,7 @@ describe("config", () => {
 
     test("values in mesh:istio.values that mesh:availability sets are refused, naming the key to use (pilot.* is the istiod chart's alias of the top level)", () => {
         const raw = { ...twoPrimariesAndRemote(), istio: { values: { istiod: { autoscaleMin: 3, pilot: { resources: { requests: { cpu: "1" } }, env: { FOO: "1" } } }, gateway: { podDisruptionBudget: { minAvailable: 1 }, autoscaling: { targetCPUUtilizationPercentage: 60 } } } } };
-        expect(problems(raw)).toEqual([
+        expect(configProblems(raw)).toEqual([
             "mesh:istio.values.istiod.autoscaleMin: the program sets autoscaleMin from mesh:availability.istiod.replicas; set it there (the program's value would override this one)",
             "mesh:istio.values.istiod.resources.requests.cpu: the program sets resources from mesh:availability.istiod.resources; set it there (the program's value would override this one)",
             "mesh:istio.values.gateway.podDisruptionBudget.minAvailable: the program sets podDisruptionBudget from mesh:availability.eastWestGateway.disruptionBudget; set it there (the program's value would override this one)",

@@ -8,15 +8,16 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { ConfigError, parseMeshConfig } from "../stacks/config";
+import { parseMeshConfig } from "../stacks/config";
 import { DEFAULT_POLICY, MESH_WIDE_KINDS, meshWideObjects, MeshPolicyConfig, objectId } from "../stacks/policy";
 import { graphDiff } from "./support/diff";
 import { minutesOf } from "./support/durations";
 import { stackFile } from "./support/environments";
 import { MeshMocks, providerName, Recorded, reveal } from "./support/mocks";
-import { rawPolicy, rawTopology, RAW_RESOURCES } from "./support/policy";
+import { rawPolicy, RAW_RESOURCES } from "./support/policy";
 import { runMesh, writeKubeconfig } from "./support/run";
-import { twoPrimariesAndRemote } from "./support/topologies";
+import { rawTopology, twoPrimariesAndRemote } from "./support/topologies";
+import { configProblems } from "./support/config";
 
 // Most tests here run the program under mocks two or three times; on a shared 2-core machine one
 // run can take tens of seconds, and a test that times out leaves the Pulumi runtime busy for the
@@ -26,17 +27,6 @@ jest.setTimeout(300_000);
 type Raw = Record<string, unknown> & { clusters: Record<string, unknown>[] };
 const base = () => twoPrimariesAndRemote() as Raw;
 const withPolicy = (policy: unknown, raw: Raw = base()) => ({ ...raw, policy });
-
-/** The problems parseMeshConfig reports for `raw`, or [] if it is valid. */
-function problems(raw: Record<string, unknown>): string[] {
-    try {
-        parseMeshConfig(raw);
-        return [];
-    } catch (e) {
-        expect(e).toBeInstanceOf(ConfigError);
-        return [...(e as ConfigError).problems];
-    }
-}
 
 const ALLOW_TEAM_A = { name: "team-a-from-frontend", selector: { matchLabels: { app: "team-a-api" } }, rules: [{ from: [{ source: { namespaces: ["frontend"] } }] }] };
 /** Deny-by-default with an explicit allow, a default Sidecar and two raw objects. */
@@ -50,10 +40,10 @@ describe("mesh:policy validation", () => {
     });
 
     test("a full policy parses, every raw kind too", () => {
-        expect(problems(withPolicy(FULL))).toEqual([]);
-        expect(problems(withPolicy({ denyByDefault: "dry-run", allow: [ALLOW_TEAM_A], resources: Object.values(RAW_RESOURCES) }))).toEqual([]);
+        expect(configProblems(withPolicy(FULL))).toEqual([]);
+        expect(configProblems(withPolicy({ denyByDefault: "dry-run", allow: [ALLOW_TEAM_A], resources: Object.values(RAW_RESOURCES) }))).toEqual([]);
         // The namespace may be spelled out, as long as it is the root namespace.
-        expect(problems(withPolicy({ resources: [{ ...RAW_RESOURCES.dbPool, metadata: { name: "x", namespace: "istio-system" } }] }))).toEqual([]);
+        expect(configProblems(withPolicy({ resources: [{ ...RAW_RESOURCES.dbPool, metadata: { name: "x", namespace: "istio-system" } }] }))).toEqual([]);
     });
 
     const resource = (r: Record<string, unknown>) => ({ resources: [r] });
@@ -107,12 +97,12 @@ describe("mesh:policy validation", () => {
         ["the program's label", resource({ ...RAW_RESOURCES.dbPool, metadata: { name: "x", labels: { "app.kubernetes.io/part-of": "other" } } }), /^mesh:policy\.resources\[0\]\.metadata\.labels\.app\.kubernetes\.io\/part-of: set by the program/],
     ];
     test.each(cases)("%s", (_name, policy, expected) => {
-        const found = problems(withPolicy(policy));
+        const found = configProblems(withPolicy(policy));
         if (!found.some((p) => expected.test(p))) throw new Error(`no problem matches ${expected}; got:\n${found.join("\n")}`);
     });
 
     test("every problem at once, with the rest of the config's", () => {
-        const found = problems({
+        const found = configProblems({
             ...withPolicy({ denyByDefault: "maybe", allow: [{ name: "a" }], sidecarEgressHosts: ["x"], resources: [{ kind: "Gateway" }, RAW_RESOURCES.dbPool, RAW_RESOURCES.dbPool] }),
             meshId: "Bad!",
         });
@@ -309,7 +299,7 @@ describe("day two", () => {
 describe("one policy everywhere, for any topology and any valid policy", () => {
     test("every primary carries exactly the same mesh-wide objects (kinds, names, specs), the ones the policy renders; no remote carries any", async () => {
         await fc.assert(
-            fc.asyncProperty(rawTopology, rawPolicy, async (topology, policy) => {
+            fc.asyncProperty(rawTopology(5), rawPolicy, async (topology, policy) => {
                 const parsed = parseMeshConfig({ ...topology, policy });
                 const { mocks } = await runMesh(parsed);
                 const expected = meshWideObjects(parsed.policy as MeshPolicyConfig).map((o) => ({ type: `kubernetes:${o.apiVersion}:${o.kind}`, name: o.metadata.name }));
@@ -343,7 +333,7 @@ describe("the kinds against the CRDs Istio's base chart installs", () => {
             const groups = /^(security|networking|telemetry)\.istio\.io$/;
             for (const c of crds.filter((x) => groups.test(x.spec.group))) {
                 const kind = c.spec.names.kind;
-                if (!(kind in MESH_WIDE_KINDS)) expect(problems(withPolicy({ resources: [{ ...RAW_RESOURCES.dbPool, kind }] }))).toEqual([expect.stringMatching(new RegExp(`^mesh:policy\\.resources\\[0\\]\\.kind: ${kind} is not applied mesh-wide: `))]);
+                if (!(kind in MESH_WIDE_KINDS)) expect(configProblems(withPolicy({ resources: [{ ...RAW_RESOURCES.dbPool, kind }] }))).toEqual([expect.stringMatching(new RegExp(`^mesh:policy\\.resources\\[0\\]\\.kind: ${kind} is not applied mesh-wide: `))]);
             }
         }
     });

@@ -3,19 +3,11 @@
  * config that would build another model (the external control plane, revisions, a primary turned
  * remote through Helm values) is refused with its key (stacks/models.ts, README: Deployment models).
  */
-import { ConfigError, parseMeshConfig } from "../stacks/config";
+import { parseMeshConfig } from "../stacks/config";
 import { planMesh } from "../stacks/topology";
 import { multiPrimaryMultiNetwork, primaryRemoteSingleNetwork, twoPrimariesAndRemote } from "./support/topologies";
+import { configProblems } from "./support/config";
 
-function problems(raw: Record<string, unknown>): string[] {
-    try {
-        parseMeshConfig(raw);
-        return [];
-    } catch (e) {
-        expect(e).toBeInstanceOf(ConfigError);
-        return [...(e as ConfigError).problems];
-    }
-}
 const withIstio = (istio: Record<string, unknown>) => ({ ...twoPrimariesAndRemote(), istio });
 
 test.each([
@@ -36,13 +28,13 @@ test.each([
 test("the external control plane model is no role; the error says where to read why", () => {
     const raw = twoPrimariesAndRemote() as { clusters: Record<string, unknown>[] };
     raw.clusters[2] = { ...raw.clusters[2], role: "external" };
-    expect(problems(raw)).toContainEqual(expect.stringMatching(/^mesh:clusters\[2\]\.role: must be primary or remote \(the external control plane model is not supported: README, Deployment models\)$/));
+    expect(configProblems(raw)).toContainEqual(expect.stringMatching(/^mesh:clusters\[2\]\.role: must be primary or remote \(the external control plane model is not supported: README, Deployment models\)$/));
 });
 
 test("Istio older than 1.24 is refused (no remote profile in the istiod chart, no v1 APIs)", () => {
-    expect(problems(withIstio({ version: "1.23.6" }))).toEqual([expect.stringMatching(/^mesh:istio\.version: 1\.23\.6 is older than 1\.24: remotes need the istiod chart's remote profile/)]);
-    expect(problems(withIstio({ version: "1.24.0" }))).toEqual([]);
-    expect(problems(withIstio({ version: "2.0.0" }))).toEqual([]);
+    expect(configProblems(withIstio({ version: "1.23.6" }))).toEqual([expect.stringMatching(/^mesh:istio\.version: 1\.23\.6 is older than 1\.24: remotes need the istiod chart's remote profile/)]);
+    expect(configProblems(withIstio({ version: "1.24.0" }))).toEqual([]);
+    expect(configProblems(withIstio({ version: "2.0.0" }))).toEqual([]);
 });
 
 test.each([
@@ -61,12 +53,12 @@ test.each([
     ["base", { base: { validationURL: "https://x" } }, "base.validationURL", /follows its primary/],
     ["gateway", { networkGateway: "other" }, "networkGateway", /serves its cluster's network/],
 ])("mesh:istio.values.%s: %p is the program's (%s)", (chart, values, path, why) => {
-    const found = problems(withIstio({ values: { [chart]: values } }));
+    const found = configProblems(withIstio({ values: { [chart]: values } }));
     expect(found).toHaveLength(1);
     expect(found[0]).toMatch(new RegExp(`^mesh:istio\\.values\\.${chart}\\.${path.replace(/\./g, "\\.")}: set by the program, not by values: `));
     expect(found[0]).toMatch(why);
 });
 
 test("values that tune the charts stay allowed", () => {
-    expect(problems(withIstio({ values: { istiod: { nodeSelector: { pool: "system" }, meshConfig: { accessLogFile: "/dev/stdout" }, pilot: { env: { PILOT_TRACE_SAMPLING: "1" } }, global: { proxy: { resources: {} } } }, gateway: { podAnnotations: { team: "platform" } } } }))).toEqual([]);
+    expect(configProblems(withIstio({ values: { istiod: { nodeSelector: { pool: "system" }, meshConfig: { accessLogFile: "/dev/stdout" }, pilot: { env: { PILOT_TRACE_SAMPLING: "1" } }, global: { proxy: { resources: {} } } }, gateway: { podAnnotations: { team: "platform" } } } }))).toEqual([]);
 });

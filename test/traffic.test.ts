@@ -7,24 +7,22 @@ import * as fc from "fast-check";
 import { ISTIOD_POD_LABELS } from "../components/istio/ha";
 import { defaultDestinationRuleSpec, trafficIstiodEnv, trafficMeshConfig } from "../components/istio/traffic";
 import { eastWestGatewayValues, istiodValues } from "../components/istio/values";
-import { ConfigError, OWNED_VALUES, parseMeshConfig, valuePaths } from "../stacks/config";
+import { OWNED_VALUES, parseMeshConfig, valuePaths } from "../stacks/config";
 import { deriveFailover, meshRegions } from "../stacks/failover";
 import { planMesh } from "../stacks/topology";
 import { DEPLOYER_ROLE_ARN } from "./support/mocks";
 import { runMesh } from "./support/run";
 import { multiPrimaryMultiNetwork, twoPrimariesAndRemote } from "./support/topologies";
+import { configProblems } from "./support/config";
 
-function problems(raw: Record<string, unknown>): string[] {
-    try {
-        parseMeshConfig(raw);
-        return [];
-    } catch (e) {
-        expect(e).toBeInstanceOf(ConfigError);
-        return [...(e as ConfigError).problems];
-    }
-}
 const withTraffic = (traffic: unknown, base = twoPrimariesAndRemote()) => ({ ...base, traffic });
 const DR = "kubernetes:networking.istio.io/v1:DestinationRule";
+/** Well-formed region names that Istio refuses (to itself) or ignores (a second entry, a region of no cluster). */
+const BAD_FAILOVER = [
+    { from: "us-east-1", to: "us-east-1" },
+    { from: "us-east-1", to: "us-west-2" },
+    { from: "westeurope", to: "eu-central-1" },
+];
 
 describe("config", () => {
     test("defaults: DNS capture and allocation on, failover derived from the regions in config order, outlier detection on *.local, no extra cluster-local hosts", () => {
@@ -85,7 +83,7 @@ describe("config", () => {
 
     test("every problem at once, each naming its key: what Istio refuses or ignores in failover, bad hosts and durations", () => {
         expect(
-            problems(
+            configProblems(
                 withTraffic({
                     localityLoadBalancing: {
                         failover: [
@@ -108,46 +106,29 @@ describe("config", () => {
             ].sort(),
         );
         expect(
-            problems(
-                withTraffic({
-                    localityLoadBalancing: {
-                        failover: [
-                            { from: "us-east-1", to: "us-east-1" },
-                            { from: "us-east-1", to: "us-west-2" },
-                            { from: "westeurope", to: "eu-central-1" },
-                            { from: "us-west-2/us-west-2a", to: "*" },
-                        ],
-                    },
-                }),
+            configProblems(
+                withTraffic({ localityLoadBalancing: { failover: [...BAD_FAILOVER, { from: "us-west-2/us-west-2a", to: "*" }] } }),
             ),
         ).toEqual([
             'mesh:traffic.localityLoadBalancing.failover[3].from: must be a region name (no \'/\', \'*\' or spaces: Istio\'s failover names regions only)',
             'mesh:traffic.localityLoadBalancing.failover[3].to: must be a region name (no \'/\', \'*\' or spaces: Istio\'s failover names regions only)',
         ]);
         expect(
-            problems(
-                withTraffic({
-                    localityLoadBalancing: {
-                        failover: [
-                            { from: "us-east-1", to: "us-east-1" },
-                            { from: "us-east-1", to: "us-west-2" },
-                            { from: "westeurope", to: "eu-central-1" },
-                        ],
-                    },
-                }),
+            configProblems(
+                withTraffic({ localityLoadBalancing: { failover: BAD_FAILOVER } }),
             ),
         ).toEqual([
             'mesh:traffic.localityLoadBalancing.failover[0]: from and to are both "us-east-1"; Istio refuses failover to the same region',
             'mesh:traffic.localityLoadBalancing.failover[1].from: "us-east-1" is already failover[0].from; Istio uses only the first entry of a region',
             'mesh:traffic.localityLoadBalancing.failover[2].to: "eu-central-1" is not the region of any cluster in mesh:clusters (us-east-1, westeurope, us-west-2)',
         ]);
-        expect(problems(withTraffic({ localityLoadBalancing: { enabled: false, failover: [{ from: "us-east-1", to: "us-west-2" }] } }))).toEqual([
+        expect(configProblems(withTraffic({ localityLoadBalancing: { enabled: false, failover: [{ from: "us-east-1", to: "us-west-2" }] } }))).toEqual([
             "mesh:traffic.localityLoadBalancing.failover: needs enabled: true (Istio ignores failover with locality load balancing off)",
         ]);
     });
 
     test("regions are checked only when every cluster names one (an existing cluster may not)", () => {
-        expect(problems(withTraffic({ localityLoadBalancing: { failover: [{ from: "dc-1", to: "us-east-1" }] } }, multiPrimaryMultiNetwork()))).toEqual([]);
+        expect(configProblems(withTraffic({ localityLoadBalancing: { failover: [{ from: "dc-1", to: "us-east-1" }] } }, multiPrimaryMultiNetwork()))).toEqual([]);
     });
 
     test("values in mesh:istio.values that mesh:traffic sets are refused, naming the key; serviceSettings only when clusterLocalHosts are given", () => {
@@ -157,12 +138,12 @@ describe("config", () => {
                 pilot: { env: { PILOT_ENABLE_IP_AUTOALLOCATE: "false" } },
             },
         };
-        expect(problems({ ...twoPrimariesAndRemote(), istio: { values } })).toEqual([
+        expect(configProblems({ ...twoPrimariesAndRemote(), istio: { values } })).toEqual([
             "mesh:istio.values.istiod.meshConfig.localityLbSetting.enabled: the program sets meshConfig.localityLbSetting from mesh:traffic.localityLoadBalancing; set it there (the program's value would override this one)",
             "mesh:istio.values.istiod.meshConfig.defaultConfig.proxyMetadata.ISTIO_META_DNS_CAPTURE: the program sets meshConfig.defaultConfig.proxyMetadata.ISTIO_META_DNS_CAPTURE from mesh:traffic.dnsProxy.capture; set it there (the program's value would override this one)",
             "mesh:istio.values.istiod.env.PILOT_ENABLE_IP_AUTOALLOCATE: the program sets env.PILOT_ENABLE_IP_AUTOALLOCATE from mesh:traffic.dnsProxy.autoAllocate; set it there (the program's value would override this one)",
         ]);
-        expect(problems({ ...twoPrimariesAndRemote(), istio: { values }, traffic: { clusterLocalHosts: ["*.batch.svc.cluster.local"] } })).toContain(
+        expect(configProblems({ ...twoPrimariesAndRemote(), istio: { values }, traffic: { clusterLocalHosts: ["*.batch.svc.cluster.local"] } })).toContain(
             "mesh:istio.values.istiod.meshConfig.serviceSettings: the program sets meshConfig.serviceSettings from mesh:traffic.clusterLocalHosts; set it there (the program's value would override this one)",
         );
     });
@@ -187,12 +168,12 @@ describe("config", () => {
 test("a mesh:policy DestinationRule named default, or for the outlier-detection host, is refused while that rule is on", () => {
     const dr = (name: string, host: string) => ({ apiVersion: "networking.istio.io/v1", kind: "DestinationRule", metadata: { name }, spec: { host } });
     const withPolicy = (resources: unknown[], traffic: unknown = {}) => ({ ...twoPrimariesAndRemote(), traffic, policy: { resources } });
-    expect(problems(withPolicy([dr("default", "a.b.svc.cluster.local"), dr("wide", "*.local")]))).toEqual([
+    expect(configProblems(withPolicy([dr("default", "a.b.svc.cluster.local"), dr("wide", "*.local")]))).toEqual([
         'mesh:policy.resources[0]: a DestinationRule named "default" clashes with the mesh-wide outlier-detection rule (mesh:traffic.outlierDetection); set its settings there, or turn it off with { enabled: false }',
         'mesh:policy.resources[1]: a DestinationRule for host "*.local" clashes with the mesh-wide outlier-detection rule (mesh:traffic.outlierDetection); set its settings there, or turn it off with { enabled: false }',
     ]);
-    expect(problems(withPolicy([dr("wide", "*.local")], { outlierDetection: { enabled: false } }))).toEqual([]);
-    expect(problems(withPolicy([dr("db", "db.data.svc.cluster.local")]))).toEqual([]);
+    expect(configProblems(withPolicy([dr("wide", "*.local")], { outlierDetection: { enabled: false } }))).toEqual([]);
+    expect(configProblems(withPolicy([dr("db", "db.data.svc.cluster.local")]))).toEqual([]);
 });
 
 describe("istiod's mesh config and environment", () => {

@@ -1,6 +1,5 @@
-/** Raw `mesh:policy` values and random topologies for the mesh-wide policy tests. */
+/** Raw `mesh:policy` values for the mesh-wide policy tests. */
 import * as fc from "fast-check";
-import { DEPLOYER_ROLE_ARN } from "./mocks";
 
 /** Valid raw Istio objects of every kind mesh:policy.resources accepts. */
 export const RAW_RESOURCES = {
@@ -55,24 +54,3 @@ export const rawPolicy = fc
         ...(sidecar ? { sidecarEgressHosts: ["./*", "istio-system/*"] } : {}),
         resources,
     }));
-
-/** A random valid topology: 1–5 clusters on 1–3 networks, at least one primary, remotes served by primaries. */
-export const rawTopology = fc
-    .record({
-        size: fc.integer({ min: 1, max: 5 }),
-        networks: fc.integer({ min: 1, max: 3 }),
-        seed: fc.array(fc.record({ network: fc.nat(), remote: fc.boolean(), primary: fc.nat(), cloud: fc.constantFrom("aws", "azure") }), { minLength: 5, maxLength: 5 }),
-    })
-    .map(({ size, networks, seed }) => {
-        const primaries = seed.slice(0, size).map((s, i) => i === 0 || !s.remote);
-        const primaryIdx = primaries.flatMap((p, i) => (p ? [i] : []));
-        const clusters = seed.slice(0, size).map((s, i) => ({
-            name: `c${i}`,
-            provider: s.cloud,
-            region: s.cloud === "aws" ? "us-east-1" : "westeurope",
-            network: `n${s.network % networks}`,
-            ...(primaries[i] ? {} : { role: "remote", primary: `c${primaryIdx[s.primary % primaryIdx.length]}` }),
-            ...(s.cloud === "aws" ? { aws: { vpcCidr: `10.${i}.0.0/16`, adminPrincipalArns: [DEPLOYER_ROLE_ARN] } } : { azure: { vnetCidr: `10.${i}.0.0/16`, serviceCidr: `10.${100 + i}.0.0/16` } }),
-        }));
-        return { meshId: "m", clusters };
-    });
