@@ -235,7 +235,12 @@ cloud_up() {
   cloud_down
   [[ $WEBHOOKS != on ]] || command -v pilot-discovery >/dev/null || die "pilot-discovery not found (bash scripts/toolchain.sh istio)"
   echo "$config" >"$CLOUD_DIR/config.json"
-  setsid node "$MESH_REPO/scripts/local-cloud/main.mjs" "$CLOUD_DIR/config.json" >>"$CLOUD_DIR/log" 2>&1 </dev/null &
+  # Outlives this script: it must not keep the caller's descriptors, such as a lock held around
+  # this run (flock), which would stay held for as long as the clusters are up.
+  (
+    for fd in $(ls /proc/$BASHPID/fd); do ((fd > 2)) && eval "exec $fd>&-"; done 2>/dev/null
+    exec setsid node "$MESH_REPO/scripts/local-cloud/main.mjs" "$CLOUD_DIR/config.json"
+  ) >>"$CLOUD_DIR/log" 2>&1 </dev/null &
   echo $! >"$CLOUD_DIR/pid"
   log "local cloud started (pid $(cat "$CLOUD_DIR/pid"), log $CLOUD_DIR/log)"
 }
