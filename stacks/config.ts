@@ -9,6 +9,7 @@ import { z } from "zod";
 import { Cidr, formatCidr, hostAddress, overlaps, parseCidr, subnet } from "./cidr";
 import { accessEntrySuffix } from "./iam";
 import { expandHome, readKubeconfig } from "./kubeconfig";
+import { checkObservability, ObservabilityConfig } from "./observability";
 import { planMesh } from "./topology";
 
 /** The Istio release installed when `mesh:istio.version` is not set. */
@@ -206,6 +207,8 @@ export interface MeshConfig {
     readonly clusters: readonly ClusterConfig[];
     readonly access: AccessConfig;
     readonly remoteSecrets: z.infer<typeof remoteSecretsSchema>;
+    /** Metrics, the global view, Grafana, tracing, access logs, Kiali (stacks/observability.ts). */
+    readonly observability: ObservabilityConfig;
 }
 
 /** Every problem found in the configuration, each naming its key. */
@@ -216,7 +219,7 @@ export class ConfigError extends Error {
     }
 }
 
-const KNOWN_KEYS = ["meshId", "trustDomain", "istio", "pki", "clusters", "access", "remoteSecrets"];
+const KNOWN_KEYS = ["meshId", "trustDomain", "istio", "pki", "clusters", "access", "remoteSecrets", "observability"];
 
 /**
  * Validates the raw `mesh:*` configuration (key without namespace → value, values already
@@ -244,9 +247,10 @@ export function parseMeshConfig(raw: Record<string, unknown>): MeshConfig {
     const access = checkAccess(check(accessSchema, raw.access ?? {}, "mesh:access") ?? accessSchema.strip().safeParse(raw.access).data, clusters, check, problems);
 
     const remoteSecrets = check(remoteSecretsSchema, raw.remoteSecrets ?? {}, "mesh:remoteSecrets");
+    const observability = checkObservability(raw.observability, clusters, check, problems);
 
     if (problems.length > 0) throw new ConfigError(problems);
-    return { meshId: meshId!, trustDomain: trustDomain!, istio: istio!, pki: pki!, clusters: clusters!, access: access!, remoteSecrets: remoteSecrets! };
+    return { meshId: meshId!, trustDomain: trustDomain!, istio: istio!, pki: pki!, clusters: clusters!, access: access!, remoteSecrets: remoteSecrets!, observability: observability! };
 }
 
 type Check = <T extends z.ZodType>(schema: T, value: unknown, key: string) => z.infer<T> | undefined;
