@@ -146,11 +146,19 @@ export interface ObservabilityConfig {
     readonly kiali: Omit<Parsed["kiali"], "chart"> & { readonly chart: ChartConfig };
 }
 
+/** What the rules need of a cluster (stacks/config.ts ClusterConfig). */
+interface ObservedCluster {
+    readonly name: string;
+    readonly role: string;
+    readonly provider: string;
+    readonly existing?: { readonly egressCidrs?: readonly string[] };
+}
+
 type Check = <T extends z.ZodType>(schema: T, value: unknown, key: string) => z.infer<T> | undefined;
 const KEY = "mesh:observability";
 
 /** `mesh:observability` with its defaults and cross-field rules; undefined when invalid (problems recorded). */
-export function checkObservability(raw: unknown, clusters: readonly { name: string; role: string }[] | undefined, check: Check, problems: string[]): ObservabilityConfig | undefined {
+export function checkObservability(raw: unknown, clusters: readonly ObservedCluster[] | undefined, check: Check, problems: string[]): ObservabilityConfig | undefined {
     const o = check(observabilitySchema, raw ?? {}, KEY);
     if (!o) return undefined;
     const before = problems.length;
@@ -166,6 +174,14 @@ export function checkObservability(raw: unknown, clusters: readonly { name: stri
     }
     if (!o.global.enabled && o.global.remoteWrite) {
         problems.push(`${KEY}.global.remoteWrite: only used with global.enabled: true`);
+    }
+    // The federation load balancers admit the global cluster's egress: a cloud cluster's is known
+    // (NAT, outbound IP), an existing one's only when configured; without any they would be open.
+    const global = clusters?.find((c) => c.name === globalCluster);
+    if (federate && o.metrics.enabled && global?.provider === "existing" && !global.existing?.egressCidrs && o.global.sourceRanges.length === 0 && (clusters?.length ?? 0) > 1) {
+        problems.push(
+            `${KEY}.global.sourceRanges: required: the global Prometheus runs in the existing cluster "${globalCluster}", whose egress addresses are not configured (existing.egressCidrs), and each other cluster's federation load balancer must admit only it; list its egress CIDRs here or there`,
+        );
     }
     if (o.global.remoteWrite && o.global.sourceRanges.length > 0) {
         problems.push(`${KEY}.global.sourceRanges: only used when the in-cluster global Prometheus federates the clusters, not with global.remoteWrite`);

@@ -14,6 +14,13 @@ const kubeconfig = writeKubeconfig({ onprem: "https://onprem.example.internal:64
 const existing = (name: string, extra: Record<string, unknown>) => ({ name, provider: "existing", existing: { kubeconfig }, ...extra });
 const withClusters = (raw: Raw, clusters: Record<string, unknown>[]) => parseMeshConfig({ ...raw, clusters });
 
+/**
+ * The one change outside a cluster's own part when clusters come and go: the global Prometheus
+ * (in aws-east) federates every cluster, so its file lists one job more or less (the config reloader
+ * picks it up; nothing restarts).
+ */
+const GLOBAL_VIEW = { "mesh-aws-east-observability-global-prometheus-config": ["data"] };
+
 /** Every resource a cluster of the mesh owns, as the program names them. */
 const own = (cluster: string, names: string[]) => names.filter((n) => n.startsWith(`mesh-${cluster}-`) || n.startsWith(`mesh-pki-${cluster}-`));
 
@@ -21,21 +28,21 @@ describe("adding a cluster creates its part and the remote secrets that join it,
     test("a primary on a new network", async () => {
         const d = await graphDiff(parseMeshConfig(base()), withClusters(base(), [...base().clusters, existing("onprem", { network: "net-dc" })]));
         expect(d.deleted).toEqual([]);
-        expect(d.changed).toEqual({});
+        expect(d.changed).toEqual(GLOBAL_VIEW);
         expect(d.created.filter((n) => !own("onprem", [n]).length)).toEqual(["mesh-aws-east-istio-remote-onprem", "mesh-azure-west-istio-remote-onprem"]);
         expect(own("onprem", d.created)).toEqual(expect.arrayContaining(["mesh-onprem-istio-istiod", "mesh-onprem-istio-cacerts", "mesh-pki-onprem-cert", "mesh-onprem-istio-remote-aws-west"]));
     });
 
     test("a remote of a primary that already serves one", async () => {
         const d = await graphDiff(parseMeshConfig(base()), withClusters(base(), [...base().clusters, existing("edge", { network: "net-edge", role: "remote", primary: "aws-east" })]));
-        expect([d.deleted, d.changed]).toEqual([[], {}]);
+        expect([d.deleted, d.changed]).toEqual([[], GLOBAL_VIEW]);
         expect(d.created.filter((n) => !own("edge", [n]).length)).toEqual(["mesh-aws-east-istio-remote-edge", "mesh-azure-west-istio-remote-edge"]);
     });
 
     test("the first remote of a primary: that primary's istiod starts serving remotes (its only restart), and exposes istiod", async () => {
         const d = await graphDiff(parseMeshConfig(base()), withClusters(base(), [...base().clusters, existing("edge", { network: "net-westeurope", role: "remote", primary: "azure-west" })]));
         expect(d.deleted).toEqual([]);
-        expect(d.changed).toEqual({ "mesh-azure-west-istio-istiod": ["values"] });
+        expect(d.changed).toEqual({ "mesh-azure-west-istio-istiod": ["values"], ...GLOBAL_VIEW });
         expect(d.created.filter((n) => !own("edge", [n]).length)).toEqual([
             "mesh-aws-east-istio-remote-edge",
             "mesh-azure-west-istio-istiod-gateway",
@@ -48,14 +55,14 @@ describe("adding a cluster creates its part and the remote secrets that join it,
 describe("removing a cluster deletes its part and the remote secrets that watch it, and changes nothing else", () => {
     test("a primary that serves no remote", async () => {
         const d = await graphDiff(parseMeshConfig(base()), withClusters(base(), base().clusters.filter((c) => c.name !== "azure-west")));
-        expect([d.created, d.changed]).toEqual([[], {}]);
+        expect([d.created, d.changed]).toEqual([[], GLOBAL_VIEW]);
         expect(d.deleted.filter((n) => !own("azure-west", [n]).length)).toEqual(["mesh-aws-east-istio-remote-azure-west"]);
     });
 
     test("a remote: its primary stops serving remotes once it has none left", async () => {
         const d = await graphDiff(parseMeshConfig(base()), withClusters(base(), base().clusters.filter((c) => c.name !== "aws-west")));
         expect(d.created).toEqual([]);
-        expect(d.changed).toEqual({ "mesh-aws-east-istio-istiod": ["values"] });
+        expect(d.changed).toEqual({ "mesh-aws-east-istio-istiod": ["values"], ...GLOBAL_VIEW });
         expect(d.deleted.filter((n) => !own("aws-west", [n]).length)).toEqual([
             "mesh-aws-east-istio-istiod-gateway",
             "mesh-aws-east-istio-istiod-vs",

@@ -16,7 +16,7 @@ import { DEFAULT_OBSERVABILITY_CHARTS } from "../stacks/observability";
 import { planMesh } from "../stacks/topology";
 import { DEPLOYER_ROLE_ARN, isSecretValue, reveal } from "./support/mocks";
 import { istioModuleDir } from "./support/observability";
-import { runMesh } from "./support/run";
+import { runMesh, writeKubeconfig } from "./support/run";
 import { twoPrimariesAndRemote } from "./support/topologies";
 
 type Raw = Record<string, unknown>;
@@ -91,6 +91,16 @@ describe("config", () => {
             "mesh:observability.kiali.enabled: Kiali reads the in-cluster global Prometheus, which global.remoteWrite or global.enabled: false removes",
         ]);
         expect(problems(withObs({ global: { remoteWrite: { url: "not a url" } } }))).toEqual(expect.arrayContaining([expect.stringMatching(/^mesh:observability\.global\.remoteWrite\.url: /)]));
+    });
+
+    test("federation load balancers are never open to all: an existing global cluster needs its egress known", () => {
+        const kubeconfig = writeKubeconfig({ onprem: "https://onprem.example.internal:6443" });
+        const raw = twoPrimariesAndRemote() as { clusters: Raw[] };
+        const onprem = { name: "onprem", provider: "existing", network: "net-dc", existing: { kubeconfig } };
+        const mesh = { ...raw, clusters: [...raw.clusters, onprem] };
+        expect(problems(withObs({ global: { cluster: "onprem" } }, mesh))).toEqual([expect.stringMatching(/^mesh:observability\.global\.sourceRanges: required: the global Prometheus runs in the existing cluster "onprem"/)]);
+        expect(problems(withObs({ global: { cluster: "onprem", sourceRanges: ["203.0.113.0/24"] } }, mesh))).toEqual([]);
+        expect(problems(withObs({ global: { cluster: "onprem" } }, { ...mesh, clusters: [...raw.clusters, { ...onprem, existing: { kubeconfig, egressCidrs: ["203.0.113.0/24"] } }] }))).toEqual([]);
     });
 
     test("charts from a local directory must be there; dashboards must exist", () => {

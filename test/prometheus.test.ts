@@ -6,6 +6,7 @@
  */
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
@@ -85,6 +86,18 @@ function check(file: string): { status: number | null; output: string } {
     });
 });
 
+/** GET without keep-alive, so no socket outlives the test. */
+function httpGet(url: string): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+        http.get(url, { agent: false }, (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (d) => (body += d));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        }).on("error", reject);
+    });
+}
+
 function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
         const server = net.createServer();
@@ -116,7 +129,9 @@ async function poll<T>(what: string, deadline: number, get: () => Promise<T | un
         if (child && child.exitCode === null) {
             const exited = new Promise((r) => child!.once("exit", r));
             child.kill("SIGTERM");
-            await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+            let timer: NodeJS.Timeout | undefined;
+            await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+            clearTimeout(timer);
             if (child.exitCode === null) child.kill("SIGKILL");
         }
     });
@@ -143,11 +158,11 @@ async function poll<T>(what: string, deadline: number, get: () => Promise<T | un
         const base = `http://${address}`;
         const get = async (p: string) => {
             if (child!.exitCode !== null) throw new Error(`prometheus exited ${child!.exitCode}: ${log}`);
-            return fetch(`${base}${p}`);
+            return httpGet(`${base}${p}`);
         };
 
         await poll("/-/ready", deadline, async () => ((await get("/-/ready")).status === 200 ? true : undefined));
-        const loaded = (await (await get("/api/v1/status/config")).json()) as { status: string; data: { yaml: string } };
+        const loaded = JSON.parse((await get("/api/v1/status/config")).body) as { status: string; data: { yaml: string } };
         expect(loaded.status).toBe("success");
         const jobs = YAML.parse(loaded.data.yaml).scrape_configs as { job_name: string; metrics_path: string; honor_labels: boolean; params: Record<string, string[]> }[];
         expect(jobs.map((j) => j.job_name)).toEqual([...config.clusters.map((c) => federationJobName(c.name)), "prometheus"]);
@@ -157,7 +172,7 @@ async function poll<T>(what: string, deadline: number, get: () => Promise<T | un
 
         // Each job scraped its target over /federate, labelled with its cluster and network.
         const up = await poll("a successful scrape of every federation job", deadline, async () => {
-            const r = (await (await get(`/api/v1/query?query=${encodeURIComponent('up{job=~"federate-.*"} == 1')}`)).json()) as { data: { result: { metric: Record<string, string> }[] } };
+            const r = JSON.parse((await get(`/api/v1/query?query=${encodeURIComponent('up{job=~"federate-.*"} == 1')}`)).body) as { data: { result: { metric: Record<string, string> }[] } };
             return r.data.result.length === config.clusters.length ? r.data.result : undefined;
         });
         expect(up.map((s) => [s.metric.job, s.metric.cluster, s.metric.network]).sort()).toEqual(config.clusters.map((c) => [federationJobName(c.name), c.name, c.network]).sort());
