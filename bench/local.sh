@@ -41,11 +41,14 @@ encryptionsalt: $salt
 config:
   mesh:meshId: bench-$n
   mesh:istio:
-    version: "${MESH_ISTIO_VERSION:-1.29.1}"
+    version: "${MESH_ISTIO_VERSION:-1.31.0-dev.eed52ebb66ad}"
     chartRepository: $charts
     timeoutSeconds: 180
   mesh:pki:
     protectRoot: false
+  mesh:availability:  # one pod each, as before mesh:availability (one pilot-discovery per cluster here)
+    istiod: { replicas: 1 }
+    eastWestGateway: { replicas: 1 }
   mesh:clusters:
 EOF
   for ((i = 1; i <= n; i++)); do

@@ -4,10 +4,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { MeshConfig } from "../stacks/config";
+import { meshWideObjects } from "../stacks/policy";
 import { ClusterPlan, MeshPlan, planMesh } from "../stacks/topology";
 import { ClusterHandle, provisionClusters } from "./clusters";
 import { IstioControlPlane } from "./istio/control-plane";
 import { EastWestGateway } from "./istio/gateway";
+import { MeshPolicy } from "./istio/policy";
 import { remoteSecret } from "./istio/remote-secret";
 import { ClusterAccess } from "./access";
 import { MeshPki } from "./pki";
@@ -19,6 +21,8 @@ export interface MeshCluster {
     readonly handle: ClusterHandle;
     readonly controlPlane: IstioControlPlane;
     readonly gateway?: EastWestGateway;
+    /** Primaries with mesh-wide objects (mesh:policy): the same objects on each. */
+    readonly policy?: MeshPolicy;
 }
 
 export class Mesh extends pulumi.ComponentResource {
@@ -34,7 +38,7 @@ export class Mesh extends pulumi.ComponentResource {
         super("mesh:index:Mesh", name, {}, opts);
         const o = { parent: this };
         const plan = (this.plan = planMesh(config));
-        const mesh = { meshId: config.meshId, trustDomain: config.trustDomain, istio: withObservability(config.istio, config.observability) };
+        const mesh = { meshId: config.meshId, trustDomain: config.trustDomain, istio: withObservability(config.istio, config.observability), availability: config.availability, traffic: config.traffic };
         const readerTokenGeneration = config.remoteSecrets.tokenGeneration;
         this.pki = new MeshPki(`${name}-pki`, { meshId: config.meshId, pki: config.pki }, o);
 
@@ -45,17 +49,25 @@ export class Mesh extends pulumi.ComponentResource {
                 ? new EastWestGateway(`${name}-${p.cluster.name}-eastwest`, { mesh, plan: p, cluster: handles.get(p.cluster.name)!, namespace: cp.namespace.metadata.name, after }, o)
                 : undefined;
 
+        // Mesh-wide objects: one list, the same on every primary, which is every config cluster
+        // (a remote's proxies take their configuration from their primary's istiod).
+        const meshWide = meshWideObjects(config.policy);
+        const policy = (p: ClusterPlan, cp: IstioControlPlane, handle: ClusterHandle) =>
+            meshWide.length > 0
+                ? new MeshPolicy(`${name}-${p.cluster.name}-istio-policy`, { objects: meshWide, provider: handle.provider, namespace: cp.namespace.metadata.name, after: [cp.base, ...cp.istiods] }, { parent: cp })
+                : undefined;
+
         // Primaries first: a remote's istiod needs its primary's load-balancer address and istiod.
         for (const p of plan.clusters.filter((c) => c.isPrimary)) {
             const handle = handles.get(p.cluster.name)!;
             const ca = this.pki.intermediate(p.cluster.name).bundle;
             const controlPlane = new IstioControlPlane(`${name}-${p.cluster.name}-istio`, { mesh, plan: p, cluster: handle, ca, readerTokenGeneration, multiRoot: this.pki.plan.multiRoot }, o);
-            clusters.set(p.cluster.name, { plan: p, handle, controlPlane, gateway: gateway(p, controlPlane, [controlPlane.istiod]) });
+            clusters.set(p.cluster.name, { plan: p, handle, controlPlane, gateway: gateway(p, controlPlane, controlPlane.istiods), policy: policy(p, controlPlane, handle) });
         }
         for (const p of plan.clusters.filter((c) => !c.isPrimary)) {
             const handle = handles.get(p.cluster.name)!;
             const served = clusters.get(p.controlPlane)!.controlPlane;
-            const primary = { address: served.gatewayAddress!, trustBundlePem: this.pki.trustBundlePem, serving: [served.istiod, ...served.istiodExposure] };
+            const primary = { address: served.gatewayAddress!, trustBundlePem: this.pki.trustBundlePem, serving: [...served.istiods, ...served.istiodExposure] };
             const controlPlane = new IstioControlPlane(`${name}-${p.cluster.name}-istio`, { mesh, plan: p, cluster: handle, primary, readerTokenGeneration }, o);
             clusters.set(p.cluster.name, { plan: p, handle, controlPlane });
         }
@@ -78,7 +90,7 @@ export class Mesh extends pulumi.ComponentResource {
             if (c.plan.isPrimary) continue;
             const primary = clusters.get(c.plan.controlPlane)!;
             const g = gateway(c.plan, c.controlPlane, [
-                c.controlPlane.istiod,
+                ...c.controlPlane.istiods,
                 secrets.get(`${c.plan.controlPlane}/${clusterName}`)!,
                 primary.gateway!.release,
                 ...primary.controlPlane.istiodExposure,

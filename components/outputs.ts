@@ -26,6 +26,11 @@ export interface TeamOutput {
     readonly clusters: Record<string, { readonly kubeconfig: pulumi.Output<string> }>;
 }
 
+/** Optional in the contract: stacks deployed before it was exported lack the generation. */
+function istioOutput(config: Mesh["config"]): { version: string; chartRepository: string; readerTokenGeneration?: number } {
+    return { version: config.istio.version, chartRepository: config.istio.chartRepository, readerTokenGeneration: config.remoteSecrets.tokenGeneration };
+}
+
 /** The program's outputs; resolved, they are lib/contract.ts's MeshStackOutputs. */
 export type MeshOutputs = ReturnType<typeof meshOutputs>;
 
@@ -56,7 +61,7 @@ export function meshOutputs(mesh: Mesh) {
         trustDomain: config.trustDomain,
         rootCertificatePem: mesh.pki.rootCertificatePem,
         trustBundlePem: mesh.pki.trustBundlePem,
-        istio: { version: config.istio.version, chartRepository: config.istio.chartRepository },
+        istio: istioOutput(config),
         networks: mesh.plan.networks,
         clusters,
         teams,

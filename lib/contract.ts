@@ -58,7 +58,14 @@ export const MeshStackOutputs = z
         rootCertificatePem: text,
         /** Every root the mesh trusts (PEM, oldest first): the root alone, or both roots during a rotation. Trust this one. */
         trustBundlePem: text,
-        istio: z.object({ version: text, chartRepository: text }).readonly(),
+        istio: z
+            .object({
+                version: text,
+                chartRepository: text,
+                /** The generation of the reader tokens istiods watch other clusters with (mesh:remoteSecrets.tokenGeneration); absent from stacks deployed before it was exported. */
+                readerTokenGeneration: z.number().int().positive().optional(),
+            })
+            .readonly(),
         /** network → the names of its clusters. */
         networks: z.record(text, z.array(text).readonly()).readonly(),
         clusters: z.record(text, ClusterEntry).readonly(),

@@ -116,6 +116,115 @@ const noMtlsDowngrade: ResourceValidationPolicy = {
     },
 };
 
+// ---------------------------------------------------------------- mesh-wide policy (mesh:policy)
+
+/** The label stacks/policy.ts puts on every mesh-wide object it renders. */
+const MESH_POLICY_LABEL = "app.kubernetes.io/part-of";
+const MESH_POLICY_LABEL_VALUE = "mesh-policy";
+const ISTIO_OBJECT = /^kubernetes:(security|networking|telemetry)\.istio\.io\/[^:]+:([A-Za-z]+)$/;
+const AUTHORIZATION_POLICY = /^kubernetes:security\.istio\.io\/v1(beta1)?:AuthorizationPolicy$/;
+/** The east-west gateway's pod labels (components/istio/values.ts eastWestGatewayValues). */
+const EASTWEST_LABELS: Record<string, string> = { app: "istio-eastwestgateway", istio: "eastwestgateway" };
+/** Where remotes reach istiod through the east-west gateway (samples/multicluster/expose-istiod.yaml). */
+const ISTIOD_PORTS = ["15012", "15017"];
+
+/** The istiod releases of primaries, by provider URN; remotes, and values unknown in a first preview, are left out. */
+function primaryIstiods(resources: PolicyResource[]): Map<string, PolicyResource> {
+    const out = new Map<string, PolicyResource>();
+    for (const r of resources.filter((x) => isType(x, TYPES.release) && istioChart(x.props) === "istiod")) {
+        const profile = at(r.props, "values.profile");
+        if (profile === "remote" || profile === UNKNOWN || at(r.props, "values") === UNKNOWN || !r.provider) continue;
+        out.set(r.provider.urn, r);
+    }
+    return out;
+}
+/** A value with object keys sorted, so that two equal objects print the same. */
+function canonical(v: unknown): string {
+    const walk = (x: unknown): unknown => {
+        const r = raw(x);
+        if (Array.isArray(r)) return r.map(walk);
+        if (r !== null && typeof r === "object") return Object.fromEntries(Object.keys(r).sort().map((k) => [k, walk((r as Props)[k])]));
+        return r;
+    };
+    return JSON.stringify(walk(v));
+}
+/** In istio-system, or not known yet (the namespace resource's name is unknown in a first preview). */
+const inIstioSystem = (r: PolicyResource) => {
+    const ns = at(r.props, "metadata.namespace");
+    return ns === ISTIO_NAMESPACE || ns === UNKNOWN;
+};
+
+const meshPolicyUniform: StackValidationPolicy = {
+    name: "istio-policy-uniform",
+    description:
+        "Every cluster running istiod carries the same mesh-wide Istio objects (label app.kubernetes.io/part-of=mesh-policy, from mesh:policy): the same kinds, names, labels, annotations and specs, so that one policy holds on every primary.",
+    remediationSteps: "Declare mesh-wide objects once in mesh:policy; components/istio/policy.ts applies that one list to every primary.",
+    validateStack: (args, report) => {
+        const istiods = primaryIstiods(args.resources);
+        const byCluster = new Map<string, Map<string, string>>([...istiods.keys()].map((urn) => [urn, new Map()]));
+        for (const r of args.resources) {
+            const m = ISTIO_OBJECT.exec(r.type);
+            if (!m || !r.provider || !byCluster.has(r.provider.urn) || obj(at(r.props, "metadata.labels"))[MESH_POLICY_LABEL] !== MESH_POLICY_LABEL_VALUE) continue;
+            const id = `${m[2]}/${String(at(r.props, "metadata.name"))}`;
+            byCluster.get(r.provider.urn)!.set(id, canonical({ type: r.type, labels: at(r.props, "metadata.labels"), annotations: at(r.props, "metadata.annotations"), spec: at(r.props, "spec") }));
+        }
+        const clusters = [...byCluster.entries()];
+        const ids = new Set(clusters.flatMap(([, objects]) => [...objects.keys()]));
+        for (const id of ids) {
+            const holders = clusters.filter(([, objects]) => objects.has(id));
+            const versions = new Set(holders.map(([, objects]) => objects.get(id)));
+            const name = (urn: string) => istiods.get(urn)!.provider!.name;
+            for (const [urn] of clusters.filter(([, objects]) => !objects.has(id))) {
+                report(`${where(istiods.get(urn)!)} lacks the mesh-wide ${id} that ${holders.map(([u]) => name(u)).join(", ")} carr${holders.length === 1 ? "ies" : "y"}: every primary carries the same mesh-wide objects`, istiods.get(urn)!.urn);
+            }
+            if (versions.size > 1) report(`the mesh-wide ${id} differs between ${holders.map(([u]) => name(u)).join(", ")}: every primary carries the same labels, annotations and spec`);
+        }
+    },
+};
+
+/** An AuthorizationPolicy Istio enforces (not `istio.io/dry-run: "true"`) with action ALLOW. */
+function enforcedAllow(r: PolicyResource): boolean {
+    const action = at(r.props, "spec.action");
+    return (action === undefined || action === "ALLOW") && obj(at(r.props, "metadata.annotations"))["istio.io/dry-run"] !== "true";
+}
+/** A rule that admits the given ports whoever sends (no from, no when), on any port or on these ones. */
+function admitsPorts(rule: unknown, ports: string[]): boolean {
+    if (at(rule, "from") !== undefined || at(rule, "when") !== undefined) return false;
+    const to = at(rule, "to");
+    if (to === undefined) return true;
+    return list(to).some((t) => ports.every((p) => list(at(t, "operation.ports")).map(String).includes(p)));
+}
+
+const eastWestGatewayAuthorized: StackValidationPolicy = {
+    name: "istio-eastwest-gateway-authorized",
+    description:
+        "A cluster whose mesh-wide authorization denies by default (an enforced ALLOW AuthorizationPolicy without selector in istio-system) allows its east-west gateway's istiod ports 15012 and 15017: remotes' proxies and webhooks reach istiod there, through TLS passthrough routes that carry authorization.",
+    remediationSteps: "Deny by default with mesh:policy.denyByDefault, which adds the gateway's ALLOW (allow-eastwest-gateway), not with a raw AuthorizationPolicy.",
+    validateStack: (args, report) => {
+        const policies = args.resources.filter((r) => AUTHORIZATION_POLICY.test(r.type) && r.provider && inIstioSystem(r));
+        const clusters = new Set(policies.map((r) => r.provider!.urn));
+        for (const urn of clusters) {
+            const own = policies.filter((r) => r.provider!.urn === urn && enforcedAllow(r));
+            const meshWide = own.filter((r) => at(r.props, "spec.selector") === undefined && at(r.props, "spec.targetRefs") === undefined);
+            if (meshWide.length === 0) continue;
+            const open = own.some((r) => {
+                const labels = obj(at(r.props, "spec.selector.matchLabels"));
+                const selects = Object.entries(labels).every(([k, v]) => EASTWEST_LABELS[k] === v);
+                return selects && list(at(r.props, "spec.rules")).some((rule) => admitsPorts(rule, ISTIOD_PORTS));
+            });
+            if (!open) {
+                for (const r of meshWide) {
+                    report(
+                        `${where(r)} denies by default what it does not match, and no enforced ALLOW policy admits the east-west gateway's ports ${ISTIOD_PORTS.join(" and ")} ` +
+                            `(selector ${canonical(EASTWEST_LABELS)} or a subset): remotes' proxies and webhooks would no longer reach istiod`,
+                        r.urn,
+                    );
+                }
+            }
+        }
+    },
+};
+
 // ---------------------------------------------------------------- credentials
 
 const helmValuesNoCredentials: ResourceValidationPolicy = {
@@ -410,6 +519,8 @@ const apiEndpointsRestricted: ResourceValidationPolicy = {
 export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     strictMtls,
     noMtlsDowngrade,
+    meshPolicyUniform,
+    eastWestGatewayAuthorized,
     helmValuesNoCredentials,
     credentialsAreSecret,
     stateCredentialsEncrypted,

@@ -236,7 +236,7 @@ cloud_down() {
   fi
   rm -f "$CLOUD_DIR/pid"
   # The istiods it started stop with it; make sure none outlives it.
-  pkill -f "pilot-discovery .*--kubeconfig=$CLUSTERS_DIR/" 2>/dev/null || true
+  pkill -f "pilot-discovery(-[0-9.]+)? .*--kubeconfig=$CLUSTERS_DIR/" 2>/dev/null || true
   node -e 'import(process.argv[1]).then((m) => m.HostsFile.clear(process.argv[2]))' "$MESH_REPO/scripts/local-cloud/lb.mjs" "$HOSTS_FILE" 2>/dev/null || true
 }
 

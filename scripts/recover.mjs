@@ -57,11 +57,20 @@ function helmRecords(kube, name, namespace) {
         .sort((a, b) => a.version - b.version);
 }
 
+/**
+ * A value as `stack export --show-secrets` writes it: a secret stays wrapped in its envelope,
+ * `{"4dabf18193072939515e22adb298388d": <sig>, "plaintext": <the value as JSON text>}`.
+ */
+function reveal(value) {
+    return value && typeof value === "object" && typeof value.plaintext === "string" ? JSON.parse(value.plaintext) : value;
+}
+
 /** kubectl against the cluster of a provider recorded in the state, or undefined for a provider the state does not hold. */
 function kubectlFor(providerRef, resources, tmp) {
     const provider = resources.find((r) => `${r.urn}::${r.id}` === providerRef);
     if (!provider) return undefined;
-    const { kubeconfig, context } = provider.inputs ?? {};
+    const kubeconfig = reveal(provider.inputs?.kubeconfig);
+    const context = reveal(provider.inputs?.context);
     let file = typeof kubeconfig === "string" && !kubeconfig.includes("\n") && fs.existsSync(kubeconfig) ? kubeconfig : undefined;
     if (!file && kubeconfig) {
         file = path.join(tmp, `${provider.id}.kubeconfig`);

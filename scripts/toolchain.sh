@@ -6,14 +6,15 @@
 #     bin/            pulumi, pulumi-language-nodejs, pulumi-resource-pulumi-nodejs,
 #                     kube-apiserver, kube-controller-manager, kube-scheduler,
 #                     kubectl, etcd, kwok, kwokctl, istioctl, pilot-discovery, actionlint,
-#                     prometheus, promtool
+#                     prometheus, promtool, pilot-discovery-<ISTIO_PREV_VERSION>
 #     pulumi-home/    PULUMI_HOME: plugin store with the provider plugins
-#     istio-charts/<version>/{base,istiod,gateway}
+#     istio-charts/<version>/{base,istiod,gateway}   (ISTIO_VERSION and ISTIO_PREV_VERSION)
 #     stamps/         one file per tool: hash of its pins + recipe
 #     env.sh          `source` it to get PATH, PULUMI_HOME, MESH_ISTIO_CHARTS, ...
 #
 # Usage: bash scripts/toolchain.sh [TOOL...]   (default: all tools)
-#   TOOLS: pulumi langhost kubernetes k8s etcd kwok istio actionlint prometheus
+#   TOOLS: pulumi langhost kubernetes k8s etcd kwok istio actionlint prometheus (default),
+#          istio_prev (only when named)
 # Env:   MESH_TOOLCHAIN_DIR   cache directory
 #        MESH_TOOLCHAIN_JOBS  go build -p (default 2)
 #        MESH_TOOLCHAIN_SKIP_LOCK_CHECK=1  build even if package-lock.json
@@ -34,7 +35,9 @@ WORK="$DIR/work"
 PHOME="$DIR/pulumi-home"
 CHARTS="$DIR/istio-charts/$ISTIO_VERSION"
 JOBS="${MESH_TOOLCHAIN_JOBS:-2}"
-ALL_TOOLS=(pulumi langhost kubernetes k8s etcd kwok istio actionlint prometheus)
+DEFAULT_TOOLS=(pulumi langhost kubernetes k8s etcd kwok istio actionlint prometheus)
+# The second Istio serves only the day-two suite's upgrade walk (test/e2e/day-two.sh builds it).
+ALL_TOOLS=("${DEFAULT_TOOLS[@]}" istio_prev)
 
 # Go settings: module and build caches stay at Go's defaults (shared with other
 # work); only what this script needs is forced here.
@@ -124,13 +127,25 @@ build_pulumi() {
   install_bins "$w/out" pulumi pulumi-resource-pulumi-nodejs
 }
 
-outputs_langhost() { echo "$BIN/pulumi-language-nodejs"; }
+outputs_langhost() { echo "$BIN/pulumi-language-nodejs $BIN/pulumi-language-nodejs-host"; }
 build_langhost() {
   local w; w=$(wrapper langhost)
-  (cd "$w" && gobuild -o out/pulumi-language-nodejs \
+  (cd "$w" && gobuild -o out/pulumi-language-nodejs-host \
     -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$LANGHOST_SDK_VERSION" \
     github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs)
-  install_bins "$w/out" pulumi-language-nodejs
+  # The v3.68 host takes runtime options only as flags, which CLI 3.259 no longer passes, so it
+  # would load ts-node for every program. The CLI starts it in the program's directory: pass the
+  # project's `typescript: false` on, as a current host reads it from Pulumi.yaml.
+  cat >"$w/out/pulumi-language-nodejs" <<'SH'
+#!/bin/sh
+host="$(dirname "$0")/pulumi-language-nodejs-host"
+if grep -Eq '^[[:space:]]+typescript:[[:space:]]*false[[:space:]]*$' Pulumi.yaml 2>/dev/null; then
+  exec "$host" -typescript=false "$@"
+fi
+exec "$host" "$@"
+SH
+  chmod +x "$w/out/pulumi-language-nodejs"
+  install_bins "$w/out" pulumi-language-nodejs-host pulumi-language-nodejs
 }
 
 outputs_kubernetes() { echo "$PHOME/plugins/resource-kubernetes-v$KUBERNETES_PROVIDER_VERSION/pulumi-resource-kubernetes"; }
@@ -210,6 +225,36 @@ build_istio() {
   rm -rf "$CHARTS"; mv "$CHARTS.tmp" "$CHARTS"
 }
 
+# The Istio release the day-two e2e upgrades FROM (a canary revision of
+# ISTIO_VERSION is installed next to it): only pilot-discovery and the charts.
+# A recipe of its own rather than a shared helper with build_istio, because
+# build_istio's text is part of the istio stamp (changing it would rebuild the
+# cached ISTIO_VERSION for nothing).
+PREV_CHARTS="$DIR/istio-charts/$ISTIO_PREV_VERSION"
+outputs_istio_prev() { echo "$BIN/pilot-discovery-$ISTIO_PREV_VERSION $PREV_CHARTS/base/Chart.yaml $PREV_CHARTS/istiod/Chart.yaml $PREV_CHARTS/gateway/Chart.yaml"; }
+build_istio_prev() {
+  local w; w=$(wrapper istio_prev)
+  local x=istio.io/istio/pkg/version
+  # The proxy serves these pseudo-versions but the checksum database does not
+  # know them; their hashes are pinned in scripts/toolchain/istio_prev/go.sum.
+  (cd "$w" && mkdir -p out && GONOSUMDB="$GONOSUMDB,istio.io/istio" gobuild -o out/pilot-discovery \
+    -ldflags "-s -w -X $x.buildVersion=$ISTIO_PREV_VERSION -X $x.buildGitRevision=$ISTIO_PREV_COMMIT -X $x.buildStatus=Clean -X $x.buildTag=$ISTIO_PREV_VERSION -X $x.buildHub=$ISTIO_HUB" \
+    istio.io/istio/pilot/cmd/pilot-discovery)
+  mv -f "$w/out/pilot-discovery" "$w/out/pilot-discovery-$ISTIO_PREV_VERSION"
+  install_bins "$w/out" "pilot-discovery-$ISTIO_PREV_VERSION"
+  local src; src=$(cd "$w" && GONOSUMDB="$GONOSUMDB,istio.io/istio" go list -m -f '{{.Dir}}' istio.io/istio)
+  local c=$PREV_CHARTS
+  rm -rf "$c.tmp"; mkdir -p "$c.tmp"
+  cp -r "$src/manifests/charts/base" "$c.tmp/base"
+  cp -r "$src/manifests/charts/istio-control/istio-discovery" "$c.tmp/istiod"
+  cp -r "$src/manifests/charts/gateway" "$c.tmp/gateway"
+  chmod -R u+w "$c.tmp"
+  sed -i -E "s/^(version|appVersion): 1\.0\.0\$/\1: $ISTIO_PREV_VERSION/" "$c.tmp"/*/Chart.yaml
+  sed -i -E -e "s#^(\s+hub: )gcr\.io/istio-testing\$#\1$ISTIO_HUB#" -e "s#^(\s+tag: )latest\$#\1$ISTIO_PREV_VERSION#" \
+    "$c.tmp/istiod/values.yaml"
+  rm -rf "$c"; mv "$c.tmp" "$c"
+}
+
 # actionlint lints .github/workflows in `npm test` (scripts/ci/lint-workflows.sh).
 outputs_actionlint() { echo "$BIN/actionlint"; }
 build_actionlint() {
@@ -244,6 +289,7 @@ PINS_k8s="KUBERNETES_VERSION"
 PINS_etcd="ETCD_VERSION"
 PINS_kwok="KWOK_VERSION"
 PINS_istio="ISTIO_VERSION ISTIO_COMMIT ISTIO_MODVER ISTIO_HUB"
+PINS_istio_prev="ISTIO_PREV_VERSION ISTIO_PREV_COMMIT ISTIO_PREV_MODVER ISTIO_HUB"
 PINS_actionlint="ACTIONLINT_VERSION"
 PINS_prometheus="PROMETHEUS_VERSION PROMETHEUS_MODVER"
 stamp_of() {
@@ -274,6 +320,8 @@ export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export MESH_ISTIO_VERSION="$ISTIO_VERSION"
 export MESH_ISTIO_CHARTS="$CHARTS"
+export MESH_ISTIO_PREV_VERSION="$ISTIO_PREV_VERSION"
+export MESH_ISTIO_PREV_CHARTS="$PREV_CHARTS"
 export KWOK_KUBE_APISERVER_BINARY="$BIN/kube-apiserver"
 export KWOK_KUBE_CONTROLLER_MANAGER_BINARY="$BIN/kube-controller-manager"
 export KWOK_KUBE_SCHEDULER_BINARY="$BIN/kube-scheduler"
@@ -287,7 +335,7 @@ EOF
 
 main() {
   local tools=("$@") t
-  ((${#tools[@]})) || tools=("${ALL_TOOLS[@]}")
+  ((${#tools[@]})) || tools=("${DEFAULT_TOOLS[@]}")
   for t in "${tools[@]}"; do declare -F "build_$t" >/dev/null || die "unknown tool '$t' (tools: ${ALL_TOOLS[*]})"; done
   check_lockfile
   mkdir -p "$BIN" "$STAMPS" "$WORK" "$PHOME"

@@ -9,8 +9,13 @@ import { z } from "zod";
 import { Cidr, formatCidr, hostAddress, overlaps, parseCidr, subnet } from "./cidr";
 import { accessEntrySuffix } from "./iam";
 import { expandHome, readKubeconfig } from "./kubeconfig";
-import { checkObservability, ObservabilityConfig } from "./observability";
+import { atLeast } from "./istio-version";
+import { deriveFailover, meshRegions } from "./failover";
+import { deploymentModelProblems } from "./models";
+import { checkObservability, ObservabilityConfig, TELEMETRY_NAME } from "./observability";
+import { checkPolicy, MeshPolicyConfig } from "./policy";
 import { planMesh } from "./topology";
+import { ClusterRevisions, IstioRevision, resolveRevisions } from "./revisions";
 
 /** The Istio release installed when `mesh:istio.version` is not set. */
 export const DEFAULT_ISTIO_VERSION = "1.30.3";
@@ -89,7 +94,8 @@ const clusterSchema = z.strictObject({
     provider: z.enum(["aws", "azure", "existing"], { message: "must be one of aws, azure, existing" }),
     region: z.string().min(1).optional(),
     network: z.string().max(63).regex(LABEL_VALUE, "must be a Kubernetes label value (letters, digits, '-', '_', '.')"),
-    role: z.enum(["primary", "remote"], { message: "must be primary or remote" }).default("primary"),
+    // The external control plane model is not one of this program's (README: Deployment models; stacks/models.ts).
+    role: z.enum(["primary", "remote"], { message: "must be primary or remote (the external control plane model is not supported: README, Deployment models)" }).default("primary"),
     primary: z.string().optional(),
     // Checked once, with the provider's defaults, by providerSettings.
     aws: z.unknown().optional(),
@@ -98,8 +104,16 @@ const clusterSchema = z.strictObject({
 });
 
 const chartValues = z.record(z.string(), z.unknown());
+const istioVersion = z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, "must be an Istio release like 1.30.3");
+const revisionSchema = z.strictObject({
+    /** The revision's name (`istio.io/rev`); `default` is the revision-less in-place install (release `istiod`). */
+    name: dnsLabel,
+    version: istioVersion,
+    /** Default: mesh:istio.chartRepository. A directory must hold this version's charts. */
+    chartRepository: z.string().min(1).optional(),
+});
 const istioSchema = z.strictObject({
-    version: z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, "must be an Istio release like 1.30.3").default(DEFAULT_ISTIO_VERSION),
+    version: istioVersion.default(DEFAULT_ISTIO_VERSION),
     chartRepository: z.string().min(1).default(DEFAULT_CHART_REPOSITORY),
     /** Image registry for Istio's images (the charts in Istio's source tree point at test images). */
     hub: z.string().min(1).default("docker.io/istio"),
@@ -107,6 +121,12 @@ const istioSchema = z.strictObject({
     values: z.strictObject({ base: chartValues.default({}), istiod: chartValues.default({}), gateway: chartValues.default({}) }).default({ base: {}, istiod: {}, gateway: {} }),
     /** Helm's per-release timeout in seconds. */
     timeoutSeconds: positiveInt.default(600),
+    /** Canary upgrades: the istiod revisions every cluster runs (stacks/revisions.ts); without it, one in-place install. */
+    revisions: z.array(revisionSchema).optional(),
+    /** Revision tags mesh-wide: tag → revision name. */
+    tags: z.record(z.string(), z.string()).optional(),
+    /** Per cluster, tags that differ from mesh:istio.tags: how a tag moves one cluster at a time. */
+    clusterTags: z.record(z.string(), z.record(z.string(), z.string())).optional(),
 });
 
 const pkiSchema = z.strictObject({
@@ -160,6 +180,91 @@ const accessSchema = z.strictObject({
     teams: z.array(z.unknown()).default([]),
 });
 
+// ---------------------------------------------------------------- mesh:availability (control-plane HA)
+
+/** A Kubernetes quantity (resource.Quantity): 500m, 2Gi, 1.5, 128974848. */
+const QUANTITY = /^[+]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+|E[+-]?\d+|[numkKMGTPE]i?|m)?$/;
+const quantity = z.union([z.string().regex(QUANTITY, "must be a Kubernetes quantity like 500m or 2Gi"), z.number().nonnegative()], { message: "must be a Kubernetes quantity like 500m or 2Gi" });
+const resourceList = z.record(z.string().min(1), quantity);
+const resourcesSchema = z.strictObject({ requests: resourceList.optional(), limits: resourceList.optional() });
+/** An integer or a percentage ("50%"), as a PodDisruptionBudget takes them. */
+const intOrPercent = z.union([positiveInt, z.string().regex(/^([1-9]\d?|100)%$/, "must be a percentage from 1% to 100%")], { message: "must be a positive integer or a percentage like 50%" });
+const SPREAD_MODES = ["DoNotSchedule", "ScheduleAnyway", "Off"] as const;
+const spreadMode = z.enum(SPREAD_MODES, { message: `must be one of ${SPREAD_MODES.join(", ")}` });
+
+/**
+ * One Deployment's availability: istiod's (chart `istiod`) or an east-west gateway's (chart `gateway`).
+ * The charts' own defaults are the resources below; `replicas: 1` is their replica default.
+ */
+const workloadAvailabilitySchema = (resources: z.infer<typeof resourcesSchema>) =>
+    z.strictObject({
+        /** Replicas at all times: the HorizontalPodAutoscaler's minimum, or the fixed count when maxReplicas equals it. */
+        replicas: positiveInt.default(2),
+        /** The HorizontalPodAutoscaler's maximum (CPU 80%); default max(5, replicas); equal to replicas: no autoscaler. */
+        maxReplicas: positiveInt.optional(),
+        /** Requests (and limits), merged per key over the chart's; the autoscaler needs a CPU request. */
+        resources: resourcesSchema.default(resources),
+        /** The PodDisruptionBudget: maxUnavailable 1 by default, or minAvailable; the charts render it only above one replica. */
+        disruptionBudget: z
+            .strictObject({ enabled: z.boolean().default(true), minAvailable: intOrPercent.optional(), maxUnavailable: intOrPercent.optional() })
+            .prefault({}),
+        /** Topology spread over zones and nodes: DoNotSchedule (hard), ScheduleAnyway (preferred) or Off. */
+        spread: z.strictObject({ zone: spreadMode.default("ScheduleAnyway"), node: spreadMode.default("DoNotSchedule") }).prefault({}),
+    });
+/** The istiod chart's default requests (manifests/charts/istio-control/istio-discovery/values.yaml `resources`). */
+const ISTIOD_RESOURCES = { requests: { cpu: "500m", memory: "2048Mi" } };
+/** The gateway chart's default requests and limits (manifests/charts/gateway/values.yaml `resources`). */
+const GATEWAY_RESOURCES = { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "2000m", memory: "1024Mi" } };
+const availabilitySchema = z.strictObject({
+    /** istiod on every primary (a remote runs none). */
+    istiod: workloadAvailabilitySchema(ISTIOD_RESOURCES).prefault({}),
+    /** Every east-west gateway, on primaries and remotes: a remote's injection and discovery reach its primary's istiod through it. */
+    eastWestGateway: workloadAvailabilitySchema(GATEWAY_RESOURCES).prefault({}),
+});
+
+// ---------------------------------------------------------------- mesh:traffic (cross-cluster traffic defaults)
+
+/** A region name as Kubernetes nodes carry it (topology.kubernetes.io/region): Istio's failover names regions only. */
+const regionName = z.string().min(1).regex(/^[^/*\s]+$/, "must be a region name (no '/', '*' or spaces: Istio's failover names regions only)");
+/** A host or a wildcard host, as DestinationRule.host and serviceSettings.hosts take them. */
+const meshHost = z.string().regex(/^(\*|(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$/, "must be a host name, or a wildcard like *.local or *.payments.svc.cluster.local");
+/** A duration as Istio's API takes it (protobuf Duration written like Go's): 500ms, 10s, 1m, 1h. */
+const duration = z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, "must be a duration like 500ms, 10s or 1m");
+const trafficSchema = z.strictObject({
+    /** The sidecar's DNS proxy (meshConfig.defaultConfig.proxyMetadata): names of services that exist only in other clusters resolve (istio/istio#37660). */
+    dnsProxy: z
+        .strictObject({
+            /** ISTIO_META_DNS_CAPTURE on every proxy. */
+            capture: z.boolean().default(true),
+            /** Addresses for ServiceEntries that have none: istiod's allocator (PILOT_ENABLE_IP_AUTOALLOCATE) from Istio 1.25, ISTIO_META_DNS_AUTO_ALLOCATE before. */
+            autoAllocate: z.boolean().default(true),
+        })
+        .prefault({}),
+    /** meshConfig.localityLbSetting: prefer endpoints in the caller's zone and region, then the failover region. */
+    localityLoadBalancing: z
+        .strictObject({
+            enabled: z.boolean().default(true),
+            /** Default: derived from the clusters' regions, each to the next in mesh:clusters order (stacks/failover.ts). */
+            failover: z.array(z.strictObject({ from: regionName, to: regionName })).optional(),
+        })
+        .prefault({}),
+    /** A mesh-wide DestinationRule `default` in istio-system on every primary: without outlier detection no failover ever happens. */
+    outlierDetection: z
+        .strictObject({
+            enabled: z.boolean().default(true),
+            host: meshHost.default("*.local"),
+            consecutive5xxErrors: z.number().int().min(0).default(5),
+            consecutiveGatewayErrors: z.number().int().min(0).optional(),
+            interval: duration.default("10s"),
+            baseEjectionTime: duration.default("30s"),
+            /** 100 so that every endpoint of a failing locality can be ejected and traffic fail over (Envoy's default, 10%, ejects at most one of few). */
+            maxEjectionPercent: z.number().int().min(0).max(100).default(100),
+        })
+        .prefault({}),
+    /** Hosts whose traffic stays in the caller's cluster (meshConfig.serviceSettings clusterLocal), besides Istio's own (kube-system, kubernetes.default, istiod). */
+    clusterLocalHosts: z.array(meshHost).default([]),
+});
+
 export type AwsSettings = Omit<z.infer<typeof awsSchema>, "zones" | "adminPrincipalArns"> & { zones: number; adminPrincipalArns: string[] };
 export type AzureSettings = z.infer<typeof azureSchema> & { subnetCidr: string; dnsServiceIp: string };
 export type ExistingSettings = z.infer<typeof existingSchema> & { context: string; apiServer: string; kubeconfigContent: string };
@@ -180,9 +285,11 @@ export interface ClusterConfig {
     readonly existing?: ExistingSettings;
 }
 
-export interface IstioConfig extends z.infer<typeof istioSchema> {
+export interface IstioConfig extends Omit<z.infer<typeof istioSchema>, "revisions"> {
     /** Set when chartRepository is a local directory: its absolute path. */
     readonly chartDirectory?: string;
+    /** With mesh:istio.revisions: the revisions and tags of each cluster, by cluster name. */
+    readonly revisions?: ReadonlyMap<string, ClusterRevisions>;
 }
 
 export interface PkiConfig extends z.infer<typeof pkiSchema> {
@@ -199,6 +306,35 @@ export interface AccessConfig {
     readonly teams: readonly TeamConfig[];
 }
 
+export type SpreadMode = (typeof SPREAD_MODES)[number];
+/** One Deployment's availability, resolved: maxReplicas filled in, the disruption budget one of its two forms or off. */
+export interface WorkloadAvailability {
+    readonly replicas: number;
+    readonly maxReplicas: number;
+    readonly resources: z.infer<typeof resourcesSchema>;
+    readonly disruptionBudget: false | { readonly minAvailable: number | string } | { readonly maxUnavailable: number | string };
+    readonly spread: { readonly zone: SpreadMode; readonly node: SpreadMode };
+}
+
+export interface AvailabilityConfig {
+    readonly istiod: WorkloadAvailability;
+    readonly eastWestGateway: WorkloadAvailability;
+}
+
+export interface FailoverRule {
+    readonly from: string;
+    readonly to: string;
+}
+
+/** mesh:traffic, resolved: the failover list is the configured one or the one derived from the clusters' regions. */
+export interface TrafficConfig {
+    readonly dnsProxy: { readonly capture: boolean; readonly autoAllocate: boolean };
+    readonly localityLoadBalancing: { readonly enabled: boolean; readonly failover: readonly FailoverRule[]; readonly failoverFrom: "config" | "regions" };
+    /** Undefined when turned off. */
+    readonly outlierDetection?: Omit<z.infer<typeof trafficSchema>["outlierDetection"], "enabled">;
+    readonly clusterLocalHosts: readonly string[];
+}
+
 export interface MeshConfig {
     readonly meshId: string;
     readonly trustDomain: string;
@@ -207,6 +343,10 @@ export interface MeshConfig {
     readonly clusters: readonly ClusterConfig[];
     readonly access: AccessConfig;
     readonly remoteSecrets: z.infer<typeof remoteSecretsSchema>;
+    readonly availability: AvailabilityConfig;
+    readonly traffic: TrafficConfig;
+    /** Mesh-wide Istio objects, the same on every primary (stacks/policy.ts). */
+    readonly policy: MeshPolicyConfig;
     /** Metrics, the global view, Grafana, tracing, access logs, Kiali (stacks/observability.ts). */
     readonly observability: ObservabilityConfig;
 }
@@ -219,7 +359,7 @@ export class ConfigError extends Error {
     }
 }
 
-const KNOWN_KEYS = ["meshId", "trustDomain", "istio", "pki", "clusters", "access", "remoteSecrets", "observability"];
+const KNOWN_KEYS = ["meshId", "trustDomain", "istio", "pki", "clusters", "access", "remoteSecrets", "availability", "traffic", "policy", "observability"];
 
 /**
  * Validates the raw `mesh:*` configuration (key without namespace → value, values already
@@ -240,31 +380,72 @@ export function parseMeshConfig(raw: Record<string, unknown>): MeshConfig {
     }
     const meshId = raw.meshId === undefined ? (problems.push("mesh:meshId: required (a DNS-1123 label)"), undefined) : check(dnsLabel, raw.meshId, "mesh:meshId");
     const trustDomain = check(z.string().max(253).regex(/^[a-zA-Z0-9]([-a-zA-Z0-9.]*[a-zA-Z0-9])?$/, "must be a DNS name like cluster.local").default("cluster.local"), raw.trustDomain, "mesh:trustDomain");
-    const istio = checkIstio(check(istioSchema, raw.istio ?? {}, "mesh:istio"), problems);
+    const istioSettings = check(istioSchema, raw.istio ?? {}, "mesh:istio");
+    if (istioSettings) problems.push(...deploymentModelProblems(istioSettings));
+    const istio = checkIstio(istioSettings, problems);
     const pki = checkPki(check(pkiSchema, raw.pki ?? {}, "mesh:pki"), meshId, problems);
     const clusters = checkClusters(raw.clusters, check, problems);
     // An unknown key in mesh:access is reported, and the teams are still checked.
     const access = checkAccess(check(accessSchema, raw.access ?? {}, "mesh:access") ?? accessSchema.strip().safeParse(raw.access).data, clusters, check, problems);
 
     const remoteSecrets = check(remoteSecretsSchema, raw.remoteSecrets ?? {}, "mesh:remoteSecrets");
+    const revisions = istio && resolveRevisions(istio, istio.revisions && checkRevisionCharts(istio, problems), clusters, problems);
+    const istioConfig = istio && (revisions ? { ...istio, revisions } : (istio as IstioConfig));
+    const availability = checkAvailability(check(availabilitySchema, raw.availability ?? {}, "mesh:availability"), problems);
+    const traffic = checkTraffic(check(trafficSchema, raw.traffic ?? {}, "mesh:traffic"), clusters, problems);
+    if (istioConfig && availability && traffic) checkOwnedValues(istioConfig, traffic, problems);
+    const policy = checkPolicy(raw.policy, check, problems);
+    if (traffic && policy) problems.push(...outlierClashes(traffic, policy));
     const observability = checkObservability(raw.observability, clusters, check, problems);
+    if (policy && observability) problems.push(...telemetryClashes(policy, observability));
 
     if (problems.length > 0) throw new ConfigError(problems);
-    return { meshId: meshId!, trustDomain: trustDomain!, istio: istio!, pki: pki!, clusters: clusters!, access: access!, remoteSecrets: remoteSecrets!, observability: observability! };
+    return {
+        meshId: meshId!,
+        trustDomain: trustDomain!,
+        istio: istioConfig!,
+        pki: pki!,
+        clusters: clusters!,
+        access: access!,
+        remoteSecrets: remoteSecrets!,
+        availability: availability!,
+        traffic: traffic!,
+        policy: policy!,
+        observability: observability!,
+    };
 }
 
 type Check = <T extends z.ZodType>(schema: T, value: unknown, key: string) => z.infer<T> | undefined;
 
-function checkIstio(istio: z.infer<typeof istioSchema> | undefined, problems: string[]): IstioConfig | undefined {
+function checkIstio(istio: z.infer<typeof istioSchema> | undefined, problems: string[]): (z.infer<typeof istioSchema> & { chartDirectory?: string }) | undefined {
     if (!istio) return undefined;
-    if (/^(https?|oci):\/\//.test(istio.chartRepository)) return istio;
-    const dir = path.resolve(expandHome(istio.chartRepository));
+    const chartDirectory = chartDirectoryOf(istio.chartRepository, "mesh:istio.chartRepository", problems);
+    if (chartDirectory === null) return undefined;
+    return chartDirectory ? { ...istio, chartDirectory } : istio;
+}
+
+/** undefined for a Helm repository URL, the absolute directory for a local one, null (problem recorded) for a bad one. */
+function chartDirectoryOf(chartRepository: string, key: string, problems: string[]): string | undefined | null {
+    if (/^(https?|oci):\/\//.test(chartRepository)) return undefined;
+    const dir = path.resolve(expandHome(chartRepository));
     const missing = ["base", "istiod", "gateway"].filter((chart) => !fs.existsSync(path.join(dir, chart, "Chart.yaml")));
     if (missing.length > 0) {
-        problems.push(`mesh:istio.chartRepository: must be an http(s)/oci Helm repository URL or a directory holding base/, istiod/ and gateway/ charts; ${dir} lacks ${missing.join(", ")}`);
-        return undefined;
+        problems.push(`${key}: must be an http(s)/oci Helm repository URL or a directory holding base/, istiod/ and gateway/ charts; ${dir} lacks ${missing.join(", ")}`);
+        return null;
     }
-    return { ...istio, chartDirectory: dir };
+    return dir;
+}
+
+/** Each revision's chart source: its own, else mesh:istio.chartRepository. */
+function checkRevisionCharts(istio: z.infer<typeof istioSchema>, problems: string[]): IstioRevision[] | undefined {
+    let ok = true;
+    const revisions = (istio.revisions ?? []).map((r, i): IstioRevision => {
+        const chartRepository = r.chartRepository ?? istio.chartRepository;
+        const chartDirectory = chartDirectoryOf(chartRepository, r.chartRepository ? `mesh:istio.revisions[${i}].chartRepository` : "mesh:istio.chartRepository", problems);
+        if (chartDirectory === null) ok = false;
+        return { name: r.name, version: r.version, chartRepository, ...(chartDirectory ? { chartDirectory } : {}) };
+    });
+    return ok ? revisions : undefined;
 }
 
 /** Teams: unique names, known clusters, and no namespace that is the platform's or another team's. */
@@ -299,6 +480,159 @@ function checkPki(pki: z.infer<typeof pkiSchema> | undefined, meshId: string | u
         problems.push(`mesh:pki.intermediateValidityDays: ${pki.intermediateValidityDays} days would outlive the root CA (rootValidityDays: ${pki.rootValidityDays}); it must be shorter`);
     }
     return { ...pki, organization: pki.organization ?? meshId ?? "mesh" };
+}
+
+/** Replica bounds, a budget that lets a node drain, and a CPU request wherever an autoscaler needs one. */
+function checkAvailability(availability: z.infer<typeof availabilitySchema> | undefined, problems: string[]): AvailabilityConfig | undefined {
+    if (!availability) return undefined;
+    const workload = (w: z.infer<ReturnType<typeof workloadAvailabilitySchema>>, k: string): WorkloadAvailability => {
+        const maxReplicas = w.maxReplicas ?? Math.max(5, w.replicas);
+        if (maxReplicas < w.replicas) problems.push(`${k}.maxReplicas: ${maxReplicas} is below replicas (${w.replicas}); the autoscaler's maximum must be at least its minimum`);
+        // The autoscaler scales on CPU utilization, a share of the request (charts' hpa.yaml / autoscale.yaml).
+        if (maxReplicas > w.replicas && w.resources.requests?.cpu === undefined) {
+            problems.push(`${k}.resources.requests.cpu: required while maxReplicas (${maxReplicas}) is above replicas (${w.replicas}): the autoscaler scales on CPU utilization of the request`);
+        }
+        const { enabled, minAvailable, maxUnavailable } = w.disruptionBudget;
+        const b = `${k}.disruptionBudget`;
+        if (minAvailable !== undefined && maxUnavailable !== undefined) problems.push(`${b}: give minAvailable or maxUnavailable, not both (a PodDisruptionBudget takes one)`);
+        if (!enabled && (minAvailable !== undefined || maxUnavailable !== undefined)) problems.push(`${b}: minAvailable and maxUnavailable need enabled: true`);
+        // A budget that allows no eviction blocks every node drain for good.
+        const blocks = minAvailable === "100%" || (typeof minAvailable === "number" && w.replicas > 1 && minAvailable >= w.replicas);
+        if (blocks) problems.push(`${b}.minAvailable: ${minAvailable} of ${w.replicas} replicas would block every node drain; use fewer, or maxUnavailable`);
+        const disruptionBudget = !enabled ? false : minAvailable !== undefined ? { minAvailable } : { maxUnavailable: maxUnavailable ?? 1 };
+        return { replicas: w.replicas, maxReplicas, resources: w.resources, disruptionBudget, spread: w.spread };
+    };
+    return { istiod: workload(availability.istiod, "mesh:availability.istiod"), eastWestGateway: workload(availability.eastWestGateway, "mesh:availability.eastWestGateway") };
+}
+
+/** Failover that Istio accepts and applies (stacks/failover.ts), derived from the regions unless given. */
+/**
+ * With outlier detection on, the program owns the DestinationRule `default` for its host in
+ * istio-system; Istio keeps only the oldest rule's traffic policy for a host in one namespace
+ * (pilot/pkg/model/destination_rule.go), so a mesh:policy rule for the same host or name would
+ * silently take failover away or lose its own settings.
+ */
+function outlierClashes(traffic: TrafficConfig, policy: MeshPolicyConfig): string[] {
+    const host = traffic.outlierDetection?.host;
+    if (!host) return [];
+    return policy.resources.flatMap((r, i) =>
+        r.kind === "DestinationRule" && (r.metadata.name === "default" || r.spec.host === host)
+            ? [`mesh:policy.resources[${i}]: a DestinationRule ${r.metadata.name === "default" ? 'named "default"' : `for host "${host}"`} clashes with the mesh-wide outlier-detection rule (mesh:traffic.outlierDetection); set its settings there, or turn it off with { enabled: false }`]
+            : [],
+    );
+}
+
+/**
+ * With tracing on, the program puts its own mesh-wide Telemetry (`mesh-default`, istio-system, no
+ * selector) on every primary. A mesh:policy Telemetry without selector or targetRefs would be a
+ * second one in the root namespace, of which Istio applies only one (pilot/pkg/model/telemetry.go
+ * takes the oldest; istioctl analyze: MultipleTelemetriesWithoutWorkloadSelectors), so which of the
+ * two counts would depend on creation order; one of the same name would be the same object twice.
+ */
+function telemetryClashes(policy: MeshPolicyConfig, observability: ObservabilityConfig): string[] {
+    if (!observability.tracing.enabled) return [];
+    return policy.resources.flatMap((r, i) =>
+        r.kind !== "Telemetry"
+            ? []
+            : r.metadata.name === TELEMETRY_NAME
+              ? [`mesh:policy.resources[${i}].metadata.name: Telemetry/${TELEMETRY_NAME} is the program's tracing Telemetry (mesh:observability.tracing); choose another name`]
+              : r.spec.selector === undefined && r.spec.targetRefs === undefined
+                ? [
+                      `mesh:policy.resources[${i}]: a Telemetry without selector next to the program's mesh-wide one for tracing (mesh:observability.tracing, Telemetry/${TELEMETRY_NAME}); ` +
+                          `Istio applies one mesh-wide Telemetry (istioctl analyze: MultipleTelemetriesWithoutWorkloadSelectors): give it a selector, or turn tracing off (mesh:observability.tracing.enabled: false) and trace from this one`,
+                  ]
+                : [],
+    );
+}
+
+function checkTraffic(traffic: z.infer<typeof trafficSchema> | undefined, clusters: ClusterConfig[] | undefined, problems: string[]): TrafficConfig | undefined {
+    if (!traffic) return undefined;
+    const k = "mesh:traffic.localityLoadBalancing";
+    const { enabled, failover } = traffic.localityLoadBalancing;
+    const regions = meshRegions(clusters ?? []);
+    if (failover !== undefined) {
+        if (!enabled && failover.length > 0) problems.push(`${k}.failover: needs enabled: true (Istio ignores failover with locality load balancing off)`);
+        // Only when every cluster names its region are the mesh's regions known (an existing cluster may leave it out).
+        const known = clusters !== undefined && clusters.every((c) => c.region !== undefined);
+        failover.forEach((f, i) => {
+            if (f.from === f.to) problems.push(`${k}.failover[${i}]: from and to are both "${f.from}"; Istio refuses failover to the same region`);
+            const first = failover.findIndex((g) => g.from === f.from);
+            if (first < i) problems.push(`${k}.failover[${i}].from: "${f.from}" is already failover[${first}].from; Istio uses only the first entry of a region`);
+            for (const side of ["from", "to"] as const) {
+                if (known && !regions.includes(f[side])) problems.push(`${k}.failover[${i}].${side}: "${f[side]}" is not the region of any cluster in mesh:clusters (${regions.join(", ")})`);
+            }
+        });
+    }
+    const { enabled: detect, ...outlierDetection } = traffic.outlierDetection;
+    return {
+        dnsProxy: traffic.dnsProxy,
+        localityLoadBalancing: failover !== undefined ? { enabled, failover, failoverFrom: "config" } : { enabled, failover: enabled ? deriveFailover(regions) : [], failoverFrom: "regions" },
+        ...(detect ? { outlierDetection } : {}),
+        clusterLocalHosts: traffic.clusterLocalHosts,
+    };
+}
+
+/**
+ * The Helm values the program sets from mesh:availability and mesh:traffic (components/istio/ha.ts
+ * and traffic.ts; a test keeps this list complete). The same value in mesh:istio.values would be
+ * overridden silently, since the program's values win, so it is refused, naming the key to use.
+ * Paths are the istiod chart's after its `pilot.` prefix is dropped (templates/zzy_descope_legacy.yaml
+ * copies `pilot.*` over the top level, so `pilot.autoscaleMin` is `autoscaleMin`).
+ */
+export const OWNED_VALUES: readonly {
+    readonly chart: "istiod" | "gateway";
+    readonly path: string;
+    readonly key: string;
+    /** Only when this holds (default: always). */
+    readonly when?: (t: TrafficConfig, istioVersion: string) => boolean;
+}[] = [
+    { chart: "istiod", path: "autoscaleEnabled", key: "mesh:availability.istiod.maxReplicas" },
+    { chart: "istiod", path: "autoscaleMin", key: "mesh:availability.istiod.replicas" },
+    { chart: "istiod", path: "autoscaleMax", key: "mesh:availability.istiod.maxReplicas" },
+    { chart: "istiod", path: "replicaCount", key: "mesh:availability.istiod.replicas" },
+    { chart: "istiod", path: "resources", key: "mesh:availability.istiod.resources" },
+    { chart: "istiod", path: "topologySpreadConstraints", key: "mesh:availability.istiod.spread" },
+    { chart: "istiod", path: "pdb", key: "mesh:availability.istiod.disruptionBudget" },
+    { chart: "istiod", path: "global.defaultPodDisruptionBudget", key: "mesh:availability.istiod.disruptionBudget" },
+    { chart: "istiod", path: "meshConfig.defaultConfig.proxyMetadata.ISTIO_META_DNS_CAPTURE", key: "mesh:traffic.dnsProxy.capture" },
+    { chart: "istiod", path: "meshConfig.defaultConfig.proxyMetadata.ISTIO_META_DNS_AUTO_ALLOCATE", key: "mesh:traffic.dnsProxy.autoAllocate", when: (_t, v) => !allocatesAddressesInIstiod(v) },
+    { chart: "istiod", path: "env.PILOT_ENABLE_IP_AUTOALLOCATE", key: "mesh:traffic.dnsProxy.autoAllocate", when: (_t, v) => allocatesAddressesInIstiod(v) },
+    { chart: "istiod", path: "meshConfig.localityLbSetting", key: "mesh:traffic.localityLoadBalancing" },
+    { chart: "istiod", path: "meshConfig.serviceSettings", key: "mesh:traffic.clusterLocalHosts", when: (t) => t.clusterLocalHosts.length > 0 },
+    { chart: "gateway", path: "replicaCount", key: "mesh:availability.eastWestGateway.replicas" },
+    { chart: "gateway", path: "autoscaling.enabled", key: "mesh:availability.eastWestGateway.maxReplicas" },
+    { chart: "gateway", path: "autoscaling.minReplicas", key: "mesh:availability.eastWestGateway.replicas" },
+    { chart: "gateway", path: "autoscaling.maxReplicas", key: "mesh:availability.eastWestGateway.maxReplicas" },
+    { chart: "gateway", path: "resources", key: "mesh:availability.eastWestGateway.resources" },
+    { chart: "gateway", path: "topologySpreadConstraints", key: "mesh:availability.eastWestGateway.spread" },
+    { chart: "gateway", path: "podDisruptionBudget", key: "mesh:availability.eastWestGateway.disruptionBudget" },
+];
+
+/**
+ * Whether istiod allocates ServiceEntry addresses itself (PILOT_ENABLE_IP_AUTOALLOCATE, on by default
+ * since Istio 1.25: releasenotes/notes/ip-allocation-v2-default.yaml), which deprecates the proxies'
+ * ISTIO_META_DNS_AUTO_ALLOCATE (releasenotes/notes/54690.yaml; istiod warns on it,
+ * pkg/config/validation/agent/validation.go). Proxies use istiod's addresses once they capture DNS
+ * (pilot/pkg/model/service.go nodeUsesAutoallocatedIPs).
+ */
+export function allocatesAddressesInIstiod(istioVersion: string): boolean {
+    return atLeast(istioVersion, "1.25.0");
+}
+
+/** Leaf paths of Helm values (arrays and empty objects are leaves); for istiod, `pilot.x` is `x`. */
+export function valuePaths(values: Record<string, unknown>, chart: "istiod" | "gateway"): string[] {
+    const walk = (v: unknown, at: string): string[] =>
+        typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length > 0 ? Object.entries(v).flatMap(([k, x]) => walk(x, at ? `${at}.${k}` : k)) : [at];
+    return walk(values, "").map((p) => (chart === "istiod" ? p.replace(/^pilot\./, "") : p));
+}
+
+function checkOwnedValues(istio: IstioConfig, traffic: TrafficConfig, problems: string[]): void {
+    for (const chart of ["istiod", "gateway"] as const) {
+        for (const path of valuePaths(istio.values[chart], chart)) {
+            const owner = OWNED_VALUES.find((o) => o.chart === chart && (o.when?.(traffic, istio.version) ?? true) && (path === o.path || path.startsWith(`${o.path}.`) || o.path.startsWith(`${path}.`)));
+            if (owner) problems.push(`mesh:istio.values.${chart}.${path}: the program sets ${owner.path} from ${owner.key}; set it there (the program's value would override this one)`);
+        }
+    }
 }
 
 function checkClusters(raw: unknown, check: Check, problems: string[]): ClusterConfig[] | undefined {

@@ -3,6 +3,7 @@
  * last deployment exported (the program reads its own stack: stacks/loader.ts) before any resource.
  */
 import { MeshConfig } from "./config";
+import { DeployedIstio, tokenRotationProblems } from "./istio-defects";
 import { rootGenerationOf, rootReplacingEdits } from "./root-guard";
 import { rootPlan, rotationProblems } from "./rotation";
 
@@ -12,10 +13,11 @@ export interface DeployedMesh {
     /** Every root the mesh trusts (absent from stacks deployed before rotation existed: the root alone). */
     readonly trustBundlePem?: string;
     readonly clusters?: Readonly<Record<string, { readonly role?: string }>>;
+    readonly istio?: DeployedIstio;
 }
 
 export function deployedProblems(config: MeshConfig, deployed: DeployedMesh): string[] {
-    return [...rootProblems(config, deployed), ...demotions(config, deployed)];
+    return [...rootProblems(config, deployed), ...demotions(config, deployed), ...tokenRotationProblems(config, deployed.istio)];
 }
 
 /**

@@ -30,7 +30,12 @@ async function deployedMesh(): Promise<DeployedMesh> {
         const details = await self.getOutputDetails(name);
         return details.value ?? details.secretValue;
     };
-    return { rootCertificatePem: await read("rootCertificatePem"), trustBundlePem: await read("trustBundlePem"), clusters: await read("clusters") };
+    return {
+        rootCertificatePem: await read("rootCertificatePem"),
+        trustBundlePem: await read("trustBundlePem"),
+        clusters: await read("clusters"),
+        istio: await read("istio"),
+    };
 }
 
 /** Structured config values arrive JSON-encoded; scalars stay strings (a meshId "123" is a name). */

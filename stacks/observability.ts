@@ -28,6 +28,13 @@ export const DEFAULT_OBSERVABILITY_CHARTS = {
  */
 export const DEFAULT_DASHBOARDS_DIRECTORY = "components/observability/dashboards";
 
+/**
+ * The mesh-wide Telemetry resource that turns tracing on (istio-system, no selector). Here rather
+ * than with the component, because mesh:policy's own Telemetry objects are checked against it
+ * (stacks/config.ts telemetryClashes).
+ */
+export const TELEMETRY_NAME = "mesh-default";
+
 /** What the global Prometheus federates: Istio's standard metrics and istiod's (pilot_*). */
 export const DEFAULT_FEDERATION_MATCH = ['{__name__=~"istio_.*"}', '{__name__=~"pilot_.*"}'];
 

@@ -4,24 +4,16 @@
  * outputs unless explicitly asked for.
  */
 import * as YAML from "yaml";
-import { ConfigError, parseMeshConfig } from "../stacks/config";
+import { parseMeshConfig } from "../stacks/config";
 import { reveal } from "./support/mocks";
 import { isSecret, MeshRun, promiseOf, runMesh } from "./support/run";
 import { twoPrimariesAndRemote } from "./support/topologies";
+import { configProblems } from "./support/config";
 
 const teams = [
     { name: "payments", namespaces: ["payments", "payments-jobs"], role: "admin" },
     { name: "web", namespaces: ["web"], clusters: ["aws-east", "aws-west"] },
 ];
-
-function problems(raw: Record<string, unknown>): string[] {
-    try {
-        parseMeshConfig(raw);
-        return [];
-    } catch (e) {
-        return [...(e as ConfigError).problems];
-    }
-}
 
 describe("teams", () => {
     let run: MeshRun;
@@ -91,7 +83,7 @@ test("admin kubeconfigs only behind mesh:access.adminKubeconfigOutputs, and secr
 
 test("team config is checked with the rest, every problem at once", () => {
     expect(
-        problems({
+        configProblems({
             ...twoPrimariesAndRemote(),
             access: {
                 teams: [

@@ -2,21 +2,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { ConfigError, DEFAULT_ISTIO_VERSION, parseMeshConfig } from "../stacks/config";
+import { DEFAULT_ISTIO_VERSION, parseMeshConfig } from "../stacks/config";
 import { DEPLOYER_ROLE_ARN } from "./support/mocks";
 import { writeKubeconfig } from "./support/run";
 import { multiPrimaryMultiNetwork, twoPrimariesAndRemote } from "./support/topologies";
-
-/** The problems parseMeshConfig reports for `raw`, or [] if it is valid. */
-function problems(raw: Record<string, unknown>): string[] {
-    try {
-        parseMeshConfig(raw);
-        return [];
-    } catch (e) {
-        expect(e).toBeInstanceOf(ConfigError);
-        return [...(e as ConfigError).problems];
-    }
-}
+import { configProblems } from "./support/config";
 
 const ADMINS = [DEPLOYER_ROLE_ARN];
 /** A valid EKS cluster; `extra.aws` is merged over its settings. */
@@ -67,12 +57,12 @@ describe("valid configuration", () => {
         const kubeconfig = writeKubeconfig({ o: "https://o.example.internal:6443" });
         const restricted = aws("a", { aws: { publicAccessCidrs: ["203.0.113.0/24"] } });
         // An existing watcher that names its egress.
-        expect(problems({ meshId: "m", clusters: [restricted, { name: "o", provider: "existing", network: "n", existing: { kubeconfig, egressCidrs: ["198.18.0.0/24"] } }] })).toEqual([]);
+        expect(configProblems({ meshId: "m", clusters: [restricted, { name: "o", provider: "existing", network: "n", existing: { kubeconfig, egressCidrs: ["198.18.0.0/24"] } }] })).toEqual([]);
         // An existing remote is watched, not a watcher: its egress does not matter.
-        expect(problems({ meshId: "m", clusters: [restricted, { name: "o", provider: "existing", network: "n", role: "remote", primary: "a", existing: { kubeconfig } }] })).toEqual([]);
+        expect(configProblems({ meshId: "m", clusters: [restricted, { name: "o", provider: "existing", network: "n", role: "remote", primary: "a", existing: { kubeconfig } }] })).toEqual([]);
         // A private-only endpoint nobody else watches: a lone cluster, or a primary serving a remote.
-        expect(problems({ meshId: "m", clusters: [aws("a", { aws: { endpointPublicAccess: false } })] })).toEqual([]);
-        expect(problems({ meshId: "m", clusters: [aws("a", { aws: { endpointPublicAccess: false } }), aws("bb", { role: "remote", primary: "a" })] })).toEqual([]);
+        expect(configProblems({ meshId: "m", clusters: [aws("a", { aws: { endpointPublicAccess: false } })] })).toEqual([]);
+        expect(configProblems({ meshId: "m", clusters: [aws("a", { aws: { endpointPublicAccess: false } }), aws("bb", { role: "remote", primary: "a" })] })).toEqual([]);
     });
 
     test("azure derives its node subnet and DNS service IP", () => {
@@ -113,14 +103,14 @@ describe("valid configuration", () => {
 
     test("loopback API addresses are fine when every cluster is local", () => {
         const kubeconfig = writeKubeconfig({ k: "https://127.0.0.1:6443" });
-        expect(problems({ meshId: "m", clusters: [{ name: "x", provider: "existing", network: "n", existing: { kubeconfig } }] })).toEqual([]);
+        expect(configProblems({ meshId: "m", clusters: [{ name: "x", provider: "existing", network: "n", existing: { kubeconfig } }] })).toEqual([]);
     });
 
     test("clusters on different networks may reuse address ranges", () => {
-        expect(problems({ meshId: "m", clusters: [aws("a", { aws: { vpcCidr: "10.0.0.0/16" } }), aws("b", { aws: { vpcCidr: "10.0.0.0/16" } })] })).toEqual([]);
+        expect(configProblems({ meshId: "m", clusters: [aws("a", { aws: { vpcCidr: "10.0.0.0/16" } }), aws("b", { aws: { vpcCidr: "10.0.0.0/16" } })] })).toEqual([]);
     });
 
-    test.each([multiPrimaryMultiNetwork, twoPrimariesAndRemote])("topology fixture %#", (t) => expect(problems(t())).toEqual([]));
+    test.each([multiPrimaryMultiNetwork, twoPrimariesAndRemote])("topology fixture %#", (t) => expect(configProblems(t())).toEqual([]));
 });
 
 describe("bad input is reported with its key, all at once", () => {
@@ -206,13 +196,13 @@ describe("bad input is reported with its key, all at once", () => {
         ["a single zone", { meshId: "m", clusters: [aws("a", { aws: { availabilityZones: ["us-east-1a"] } })] }, /^mesh:clusters\[0\]\.aws\.availabilityZones: list at least two zones; EKS needs subnets in two/],
     ];
     test.each(cases)("%s", (_name, raw, expected) => {
-        const found = problems(raw);
+        const found = configProblems(raw);
         expect(found.some((p) => expected.test(p))).toBe(true);
         if (!found.some((p) => expected.test(p))) throw new Error(found.join("\n"));
     });
 
     test("every problem is reported in one error", () => {
-        const found = problems({
+        const found = configProblems({
             meshId: "Bad!",
             meshID: "typo",
             pki: { keyAlgorithm: "DSA", rootValidityDays: -1 },

@@ -2,8 +2,11 @@
  * Day two under mocks: what each change to a running mesh creates, changes and deletes. Anything
  * outside the expected sets fails, so a refactor that starts touching unrelated clusters shows here.
  */
-import { ConfigError, parseMeshConfig } from "../stacks/config";
+import { istiodValues } from "../components/istio/values";
+import { ConfigError, MeshConfig, parseMeshConfig } from "../stacks/config";
 import { deployedProblems } from "../stacks/deployed";
+import { takesRemoteSecretUpdates } from "../stacks/istio-defects";
+import { planMesh } from "../stacks/topology";
 import { graphDiff } from "./support/diff";
 import { runMesh, writeKubeconfig } from "./support/run";
 import { twoPrimariesAndRemote } from "./support/topologies";
@@ -20,6 +23,21 @@ const withClusters = (raw: Raw, clusters: Record<string, unknown>[]) => parseMes
  * picks it up; nothing restarts).
  */
 const GLOBAL_VIEW = { "mesh-aws-east-observability-global-prometheus-config": ["data"] };
+
+/**
+ * Whether a primary's istiod values differ between two configs only in the failover derived from the
+ * clusters' regions (meshConfig.localityLbSetting): a ConfigMap change istiod reloads, no restart.
+ */
+function failoverOnly(before: MeshConfig, after: MeshConfig, primary: string): boolean {
+    const values = (config: MeshConfig) => {
+        const v = istiodValues(config, planMesh(config).clusters.find((c) => c.cluster.name === primary)!, { gatewayAddress: "203.0.113.1" }) as any;
+        const failover = v.meshConfig.localityLbSetting;
+        delete v.meshConfig.localityLbSetting;
+        return { v, failover };
+    };
+    const [a, b] = [values(before), values(after)];
+    return JSON.stringify(a.v) === JSON.stringify(b.v) && JSON.stringify(a.failover) !== JSON.stringify(b.failover);
+}
 
 /** Every resource a cluster of the mesh owns, as the program names them. */
 const own = (cluster: string, names: string[]) => names.filter((n) => n.startsWith(`mesh-${cluster}-`) || n.startsWith(`mesh-pki-${cluster}-`));
@@ -52,17 +70,42 @@ describe("adding a cluster creates its part and the remote secrets that join it,
     });
 });
 
+describe("a region joining or leaving the mesh changes the derived failover on every primary, and nothing else", () => {
+    test("a cluster in a new region: every primary's istiod values (meshConfig.localityLbSetting only)", async () => {
+        const after = withClusters(base(), [...base().clusters, existing("onprem", { network: "net-dc", region: "dc-1" })]);
+        const d = await graphDiff(parseMeshConfig(base()), after);
+        expect([d.deleted, d.changed]).toEqual([[], { "mesh-aws-east-istio-istiod": ["values"], "mesh-azure-west-istio-istiod": ["values"] }]);
+        for (const p of ["aws-east", "azure-west"]) expect(failoverOnly(parseMeshConfig(base()), after, p)).toBe(true);
+        expect(after.traffic.localityLoadBalancing.failover.map((f) => f.from)).toEqual(["us-east-1", "westeurope", "us-west-2", "dc-1"]);
+    });
+
+    test("with failover given in config, the same cluster changes nothing else", async () => {
+        const failover = [
+            { from: "us-east-1", to: "us-west-2" },
+            { from: "us-west-2", to: "us-east-1" },
+            { from: "westeurope", to: "us-east-1" },
+        ];
+        const given = { ...base(), traffic: { localityLoadBalancing: { failover } } };
+        const d = await graphDiff(parseMeshConfig(given), withClusters(given, [...base().clusters, existing("onprem", { network: "net-dc", region: "dc-1" })]));
+        expect([d.deleted, d.changed]).toEqual([[], {}]);
+    });
+});
+
 describe("removing a cluster deletes its part and the remote secrets that watch it, and changes nothing else", () => {
-    test("a primary that serves no remote", async () => {
-        const d = await graphDiff(parseMeshConfig(base()), withClusters(base(), base().clusters.filter((c) => c.name !== "azure-west")));
-        expect([d.created, d.changed]).toEqual([[], GLOBAL_VIEW]);
+    test("a primary that serves no remote (its region leaves the derived failover: see below)", async () => {
+        const after = withClusters(base(), base().clusters.filter((c) => c.name !== "azure-west"));
+        const d = await graphDiff(parseMeshConfig(base()), after);
+        expect([d.created, d.changed]).toEqual([[], { "mesh-aws-east-istio-istiod": ["values"], ...GLOBAL_VIEW }]);
         expect(d.deleted.filter((n) => !own("azure-west", [n]).length)).toEqual(["mesh-aws-east-istio-remote-azure-west"]);
+        expect(failoverOnly(parseMeshConfig(base()), after, "aws-east")).toBe(true);
     });
 
     test("a remote: its primary stops serving remotes once it has none left", async () => {
         const d = await graphDiff(parseMeshConfig(base()), withClusters(base(), base().clusters.filter((c) => c.name !== "aws-west")));
         expect(d.created).toEqual([]);
-        expect(d.changed).toEqual({ "mesh-aws-east-istio-istiod": ["values"], ...GLOBAL_VIEW });
+        // azure-west's istiod: only the derived failover, which no longer names us-west-2.
+        expect(d.changed).toEqual({ "mesh-aws-east-istio-istiod": ["values"], "mesh-azure-west-istio-istiod": ["values"], ...GLOBAL_VIEW });
+        expect(failoverOnly(parseMeshConfig(base()), withClusters(base(), base().clusters.filter((c) => c.name !== "aws-west")), "azure-west")).toBe(true);
         expect(d.deleted.filter((n) => !own("aws-west", [n]).length)).toEqual([
             "mesh-aws-east-istio-istiod-gateway",
             "mesh-aws-east-istio-istiod-vs",
@@ -134,6 +177,46 @@ describe("reader token rotation", () => {
     });
 });
 
+describe("a token rotation on an Istio that cannot take it is refused", () => {
+    const rotate = (version: string) => parseMeshConfig({ ...base(), istio: { version }, remoteSecrets: { tokenGeneration: 2 } });
+
+    test.each([
+        ["1.28.3", false],
+        ["1.29.1", false],
+        ["1.29.2", false],
+        ["1.29.3", true],
+        ["1.30.0", false],
+        ["1.30.2", false],
+        ["1.30.3", true],
+        ["1.31.0-dev.eed52ebb66ad", true],
+        ["1.31.0", true],
+        ["2.0.0", true],
+    ])("istiod %s takes an in-place remote secret update: %s", (version, safe) => {
+        expect(takesRemoteSecretUpdates(version)).toBe(safe);
+    });
+
+    test("the deployed istiod cannot take it: refused, naming the key, the version and the way out", () => {
+        expect(deployedProblems(rotate("1.30.3"), { istio: { version: "1.29.1", readerTokenGeneration: 1 } })).toEqual([
+            "mesh:remoteSecrets.tokenGeneration: 1 → 2 updates every remote secret in place, which istiod 1.29.1 cannot take " +
+                "(its secret controller deadlocks and stops watching the cluster until restarted: istio/istio#59875, #60612); " +
+                "upgrade Istio first (mesh:istio.version 1.29.3, 1.30.3, 1.31.0 or later), then rotate",
+        ]);
+    });
+
+    test("the configured one cannot: refused too", () => {
+        expect(deployedProblems(rotate("1.30.1"), { istio: { version: "1.30.1", readerTokenGeneration: 1 } })[0]).toMatch(/which istiod 1\.30\.1 cannot take/);
+    });
+
+    test("an upgrade and no rotation, a rotation on a fixed istiod, a first up: accepted", () => {
+        const upgrade = parseMeshConfig({ ...base(), istio: { version: "1.30.3" }, remoteSecrets: { tokenGeneration: 2 } });
+        expect(deployedProblems(upgrade, { istio: { version: "1.29.1", readerTokenGeneration: 2 } })).toEqual([]);
+        expect(deployedProblems(rotate("1.30.3"), { istio: { version: "1.30.3", readerTokenGeneration: 1 } })).toEqual([]);
+        expect(deployedProblems(rotate("1.29.1"), {})).toEqual([]);
+        // Stacks deployed before the generation was exported: nothing to compare with.
+        expect(deployedProblems(rotate("1.29.1"), { istio: { version: "1.29.1" } })).toEqual([]);
+    });
+});
+
 describe("moving a remote and promoting one", () => {
     const moved = () => base().clusters.map((c) => (c.name === "aws-west" ? { ...c, primary: "azure-west" } : c));
 
@@ -163,6 +246,7 @@ describe("moving a remote and promoting one", () => {
         expect(d.created).toEqual([
             "mesh-aws-west-istio-cacerts",
             "mesh-aws-west-istio-cross-network-gateway",
+            "mesh-aws-west-istio-default-destination-rule",
             "mesh-aws-west-istio-mtls",
             "mesh-aws-west-istio-remote-aws-east",
             "mesh-aws-west-istio-remote-azure-west",

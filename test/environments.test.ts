@@ -43,14 +43,27 @@ describe("environments", () => {
         }
     });
 
-    test("and differ where environments differ: root protection, sizes, istiod replicas, allowlists, regions", () => {
+    test("and differ where environments differ: root protection, sizes, istiod and gateway replicas, allowlists, regions", () => {
         const { dev, staging, prod } = configs;
         expect([dev, staging, prod].map((c) => c.pki.protectRoot)).toEqual([false, true, true]);
         const nodes = (c: MeshConfig) => c.clusters.reduce((n, x) => n + (x.aws?.desiredSize ?? x.azure?.nodeCount ?? 0), 0);
         expect(nodes(dev)).toBeLessThan(nodes(staging));
         expect(nodes(staging)).toBeLessThan(nodes(prod));
-        const istiods = (c: MeshConfig) => c.istio.values.istiod.autoscaleMin as number;
-        expect([dev, staging, prod].map(istiods)).toEqual([1, 2, 3]);
+        // Control-plane HA (mesh:availability): one istiod in dev, two in staging, three in prod, each
+        // with room to scale; the gateways alike, and prod never below two gateway pods.
+        const replicas = (c: MeshConfig) => [c.availability.istiod.replicas, c.availability.istiod.maxReplicas, c.availability.eastWestGateway.replicas, c.availability.eastWestGateway.maxReplicas];
+        expect([dev, staging, prod].map(replicas)).toEqual([
+            [1, 2, 1, 2],
+            [2, 4, 2, 4],
+            [3, 6, 3, 6],
+        ]);
+        expect(prod.availability.eastWestGateway.disruptionBudget).toEqual({ minAvailable: 2 });
+        for (const c of [staging, prod]) expect(c.availability.istiod.disruptionBudget).toEqual({ maxUnavailable: 1 });
+        // Traffic defaults everywhere; staging rehearses production's failover by geography, dev derives its own.
+        for (const c of [dev, staging, prod]) expect([c.traffic.dnsProxy, c.traffic.localityLoadBalancing.enabled, c.traffic.outlierDetection?.host]).toEqual([{ capture: true, autoAllocate: true }, true, "*.local"]);
+        expect(staging.traffic.localityLoadBalancing).toEqual(prod.traffic.localityLoadBalancing);
+        expect(prod.traffic.localityLoadBalancing.failover).toContainEqual({ from: "us-east-1", to: "us-west-2" });
+        expect(dev.traffic.localityLoadBalancing.failoverFrom).toBe("regions");
         expect(prod.istio.timeoutSeconds).toBeGreaterThan(dev.istio.timeoutSeconds);
         // Staging rehearses production's allowlist; dev stays reachable from anywhere.
         for (const c of [staging, prod]) expect(c.clusters[0].aws!.publicAccessCidrs).not.toContain("0.0.0.0/0");

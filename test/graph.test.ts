@@ -54,7 +54,15 @@ describe("two primaries plus a remote, with a slow AKS", () => {
     });
 
     test("Istio custom resources wait for their CRDs and for the istiod that validates them (and so go first on destroy)", () => {
-        for (const r of ["aws-east-istio-mtls", "aws-east-istio-cross-network-gateway", "aws-east-istio-istiod-gateway", "aws-east-istio-istiod-vs", "azure-west-istio-mtls"]) {
+        for (const r of [
+            "aws-east-istio-mtls",
+            "aws-east-istio-cross-network-gateway",
+            "aws-east-istio-istiod-gateway",
+            "aws-east-istio-istiod-vs",
+            "aws-east-istio-default-destination-rule",
+            "azure-west-istio-mtls",
+            "azure-west-istio-default-destination-rule",
+        ]) {
             waitsFor(`mesh-${r}`, `mesh-${r.split("-istio-")[0]}-istio-base`);
             waitsFor(`mesh-${r}`, `mesh-${r.split("-istio-")[0]}-istio-istiod`);
         }

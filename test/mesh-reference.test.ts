@@ -45,7 +45,7 @@ describe("MeshReference", () => {
         expect(mesh.trustDomain).toBe("cluster.local");
         expect(mesh.rootCertificatePem).toBe(stack.outputs.rootCertificatePem);
         expect(mesh.rootCertificatePem).toContain("-----BEGIN CERTIFICATE-----");
-        expect(mesh.istio).toEqual({ version: "1.30.3", chartRepository: "https://istio-release.storage.googleapis.com/charts" });
+        expect(mesh.istio).toEqual({ version: "1.30.3", chartRepository: "https://istio-release.storage.googleapis.com/charts", readerTokenGeneration: 1 });
         expect(mesh.networks).toEqual({ "net-east": ["aws-east"], "net-westeurope": ["azure-west"], "net-west": ["aws-west"] });
     });
 

@@ -3,29 +3,10 @@ import * as fc from "fast-check";
 import { baseValues, eastWestGatewayValues, isChartIpAddress, istiodValues } from "../components/istio/values";
 import { parseMeshConfig } from "../stacks/config";
 import { planMesh } from "../stacks/topology";
-import { DEPLOYER_ROLE_ARN } from "./support/mocks";
 import { runMesh } from "./support/run";
+import { rawTopology } from "./support/topologies";
 
-/** A random valid raw config: 1–6 clusters on 1–3 networks, at least one primary, remotes served by primaries. */
-const rawMesh = fc
-    .record({
-        size: fc.integer({ min: 1, max: 6 }),
-        networks: fc.integer({ min: 1, max: 3 }),
-        seed: fc.array(fc.record({ network: fc.nat(), remote: fc.boolean(), primary: fc.nat(), cloud: fc.constantFrom("aws", "azure") }), { minLength: 6, maxLength: 6 }),
-    })
-    .map(({ size, networks, seed }) => {
-        const primaries = seed.slice(0, size).map((s, i) => i === 0 || !s.remote);
-        const primaryIdx = primaries.flatMap((p, i) => (p ? [i] : []));
-        const clusters = seed.slice(0, size).map((s, i) => ({
-            name: `c${i}`,
-            provider: s.cloud,
-            region: s.cloud === "aws" ? "us-east-1" : "westeurope",
-            network: `n${s.network % networks}`,
-            ...(primaries[i] ? {} : { role: "remote", primary: `c${primaryIdx[s.primary % primaryIdx.length]}` }),
-            ...(s.cloud === "aws" ? { aws: { vpcCidr: `10.${i}.0.0/16`, adminPrincipalArns: [DEPLOYER_ROLE_ARN] } } : { azure: { vnetCidr: `10.${i}.0.0/16`, serviceCidr: `10.${100 + i}.0.0/16` } }),
-        }));
-        return { meshId: "m", clusters };
-    });
+const rawMesh = rawTopology(6);
 
 test("random valid topologies pass validation", () => {
     fc.assert(fc.property(rawMesh, (raw) => void parseMeshConfig(raw)));
@@ -129,4 +110,5 @@ test("the program makes unique names and one remote secret per planned pair", as
         }),
         { numRuns: 8 },
     );
-});
+    // Eight whole program runs under mocks: about 20 s on an idle machine, minutes on a loaded one.
+}, 300_000);

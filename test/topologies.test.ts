@@ -2,6 +2,7 @@
  * The resources each topology makes, pinned: names (and so URNs), Istio values and labels,
  * cacerts, gateways, remote secrets, providers and outputs.
  */
+import { trafficMeshConfig } from "../components/istio/traffic";
 import { parseMeshConfig } from "../stacks/config";
 import * as YAML from "yaml";
 import { MeshRun, promiseOf, isSecret, runMesh } from "./support/run";
@@ -85,8 +86,10 @@ function commonChecks(topology: () => Record<string, unknown>) {
         for (const c of config.clusters) {
             const v = reveal(release(run, c.name, "istiod").inputs.values);
             expect(v.global).toMatchObject({ meshID: config.meshId, network: c.network, multiCluster: { clusterName: c.name } });
-            // JSON access logs: mesh:observability's default (test/observability.test.ts).
-            expect(v.meshConfig).toEqual({ trustDomain: config.trustDomain, accessLogFile: "/dev/stdout", accessLogEncoding: "JSON" });
+            // Primaries also carry the traffic defaults (test/traffic.test.ts); every istiod the JSON
+            // access logs, mesh:observability's default (test/observability.test.ts).
+            const logs = { accessLogFile: "/dev/stdout", accessLogEncoding: "JSON" };
+            expect(v.meshConfig).toEqual(c.role === "remote" ? { trustDomain: config.trustDomain, ...logs } : { ...trafficMeshConfig(config.traffic, config.istio.version), trustDomain: config.trustDomain, ...logs });
             const base = reveal(release(run, c.name, "base").inputs);
             expect(base).toMatchObject({ name: "istio-base", namespace: "istio-system" });
             if (c.role === "remote") {
@@ -173,7 +176,7 @@ function commonChecks(topology: () => Record<string, unknown>) {
         expect(o.trustDomain).toBe(config.trustDomain);
         expect(await promiseOf(o.rootCertificatePem)).toContain("mesh-pki-root-cert");
         expect(await isSecret(o.rootCertificatePem)).toBe(false);
-        expect(o.istio).toEqual({ version: config.istio.version, chartRepository: config.istio.chartRepository });
+        expect(o.istio).toEqual({ version: config.istio.version, chartRepository: config.istio.chartRepository, readerTokenGeneration: config.remoteSecrets.tokenGeneration });
         const networks: Record<string, string[]> = {};
         for (const c of config.clusters) (networks[c.network] ??= []).push(c.name);
         expect(o.networks).toEqual(networks);
@@ -320,7 +323,7 @@ describe("primary-remote on one network", () => {
         expect(remote.istiodRemote).toMatchObject({ injectionURL: `https://${host}:15017/inject/cluster/aws-satellite/net/flat` });
         expect(remote.base.validationURL).toBe(`https://${host}:15017/validate`);
         expect(reveal(release(run(), "aws-satellite", "base").inputs.values).base.validationURL).toBe(`https://${host}:15017/validate`);
-        expect(reveal(release(run(), "aws-main", "istiod").inputs.values).pilot.env).toEqual({ ISTIOD_CUSTOM_HOST: host });
+        expect(reveal(release(run(), "aws-main", "istiod").inputs.values).pilot.env).toEqual({ ISTIOD_CUSTOM_HOST: host, PILOT_ENABLE_IP_AUTOALLOCATE: "true" });
     });
 
     test("trust domain reaches istiod", () => {

@@ -4,7 +4,8 @@ import { ClusterPlan } from "../../stacks/topology";
 import { ClusterHandle } from "../clusters/handle";
 import { RELEASES } from "./names";
 import { istioRelease } from "./release";
-import { eastWestGatewayValues, MeshIdentity } from "./values";
+import { defaultTarget } from "../../stacks/revisions";
+import { eastWestGatewayValues, MeshIdentity, withRevision } from "./values";
 
 export interface EastWestGatewayArgs {
     readonly mesh: MeshIdentity;
@@ -25,9 +26,12 @@ export class EastWestGateway extends pulumi.ComponentResource {
 
     constructor(name: string, args: EastWestGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mesh:istio:EastWestGateway", name, {}, opts);
+        // With revisions, the chart of the revision the cluster's `default` tag points at: the
+        // gateway is upgraded when the tag moves, not before.
+        const revisions = args.mesh.istio.revisions?.get(args.plan.cluster.name);
         this.release = istioRelease(
             `${name}-release`,
-            { istio: args.mesh.istio, chart: "gateway", releaseName: RELEASES.eastWest, namespace: args.namespace, values: eastWestGatewayValues(args.mesh, args.plan) },
+            { istio: revisions ? withRevision(args.mesh.istio, defaultTarget(revisions)) : args.mesh.istio, chart: "gateway", releaseName: RELEASES.eastWest, namespace: args.namespace, values: eastWestGatewayValues(args.mesh, args.plan) },
             { parent: this, provider: args.cluster.provider, dependsOn: args.after },
         );
         this.registerOutputs({});

@@ -55,10 +55,29 @@ export function istiodGatewaySpec(): Spec {
     };
 }
 
-/** samples/multicluster/expose-istiod.yaml: the VirtualService (webhook 15017 → istiod's 443). */
-export function istiodVirtualServiceSpec(): Spec {
-    const istiod = `istiod.${ISTIO_NAMESPACE}.svc.cluster.local`;
-    const route = (port: number, target: number) => ({ match: [{ port, sniHosts: ["*"] }], route: [{ destination: { host: istiod, port: { number: target } } }] });
+/**
+ * samples/multicluster/expose-istiod.yaml: the VirtualService (webhook 15017 → istiod's 443), to
+ * Service `istiod`, or with revisions to the Service of the revision the primary's `default` tag
+ * points at: remotes whose webhooks call a URL on the gateway (hostname load balancers) send no
+ * revision in SNI, so they reach that one.
+ */
+export function istiodVirtualServiceSpec(service = "istiod"): Spec {
+    return istiodRoutes(service, ["*"]);
+}
+
+/**
+ * samples/multicluster/expose-istiod-rev.yaml.tmpl, but matching the revision's own SNI: a remote
+ * reaches `istiod-<rev>` through its Service of that name (istio/istio#34867), whose TLS carries
+ * that host, so one gateway port serves every revision.
+ */
+export function istiodRevisionVirtualServiceSpec(revision: string): Spec {
+    const service = `istiod-${revision}`;
+    return istiodRoutes(service, [`${service}.${ISTIO_NAMESPACE}.svc`]);
+}
+
+function istiodRoutes(service: string, sniHosts: string[]): Spec {
+    const istiod = `${service}.${ISTIO_NAMESPACE}.svc.cluster.local`;
+    const route = (port: number, target: number) => ({ match: [{ port, sniHosts }], route: [{ destination: { host: istiod, port: { number: target } } }] });
     return { hosts: ["*"], gateways: ["istiod-gateway"], tls: [route(15012, 15012), route(15017, 443)] };
 }
 

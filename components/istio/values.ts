@@ -2,14 +2,20 @@
  * Helm values for Istio's charts, derived from a cluster's identity. Pure functions: the
  * contract with the charts (manifests/charts in istio/istio) is pinned by tests.
  */
-import { IstioConfig } from "../../stacks/config";
+import { AvailabilityConfig, IstioConfig, TrafficConfig } from "../../stacks/config";
+import { ClusterRevisions, defaultTarget, IstioRevision, isRevisionless, tagsOf } from "../../stacks/revisions";
 import { ClusterPlan } from "../../stacks/topology";
+import { gatewayAvailabilityValues, istiodAvailabilityValues } from "./ha";
 import { EASTWEST_GATEWAY, EASTWEST_GATEWAY_SELECTOR, ISTIO_NAMESPACE, WEBHOOK_PORT } from "./names";
+import { trafficIstiodEnv, trafficMeshConfig } from "./traffic";
 
+/** What every cluster's Istio values derive from, besides the cluster's own plan. */
 export interface MeshIdentity {
     readonly meshId: string;
     readonly trustDomain: string;
     readonly istio: IstioConfig;
+    readonly availability: AvailabilityConfig;
+    readonly traffic: TrafficConfig;
 }
 
 /** Where a remote's API server finds the istiod of its primary. */
@@ -63,11 +69,13 @@ export function injectionPathOf(plan: ClusterPlan): string {
 }
 
 export function baseValues(mesh: MeshIdentity, plan: ClusterPlan, primary?: RemoteControlPlane): Values {
+    // With revisions, validation (istiod-default-validator) follows the `default` tag.
+    const revisions = mesh.istio.revisions?.get(plan.cluster.name);
     return merge(mesh.istio.values.base, {
         ...(plan.isPrimary ? {} : { profile: "remote" }),
         ...(primary ? { base: remoteWebhookValues(plan, primary).base } : {}),
         global: { istioNamespace: ISTIO_NAMESPACE },
-        defaultRevision: "default",
+        defaultRevision: revisions ? defaultTarget(revisions).name : "default",
     });
 }
 
@@ -82,7 +90,9 @@ export interface IstiodContext {
 
 /**
  * istiod on a primary; on a remote the `remote` profile, which installs only the injector and
- * webhooks that point at the primary's istiod through `remotePilotAddress`.
+ * webhooks that point at the primary's istiod through `remotePilotAddress`. A primary's istiod also
+ * carries mesh:availability.istiod (ha.ts) and the traffic defaults of mesh:traffic (traffic.ts);
+ * a remote has neither an istiod Deployment nor a mesh config of its own.
  */
 export function istiodValues(mesh: MeshIdentity, plan: ClusterPlan, context: IstiodContext = {}): Values {
     const { cluster } = plan;
@@ -104,21 +114,26 @@ export function istiodValues(mesh: MeshIdentity, plan: ClusterPlan, context: Ist
     }
     const servesRemotes = plan.remotes.length > 0;
     const env: Values = {
+        ...trafficIstiodEnv(mesh.traffic, mesh.istio.version),
         // Remotes reach this istiod at its gateway's address: its serving certificate (15012 XDS,
         // 15017 webhooks) must name it (pilot/pkg/bootstrap/server.go getDNSNames).
         ...(servesRemotes && context.gatewayAddress ? { ISTIOD_CUSTOM_HOST: context.gatewayAddress } : {}),
         // istiod takes a second root only with multi-root trust (pilot/pkg/bootstrap/istio_ca.go).
         ...(context.multiRoot ? { ISTIO_MULTIROOT_MESH: "true" } : {}),
     };
-    return merge(mesh.istio.values.istiod, {
-        global: { ...global, ...(servesRemotes ? { externalIstiod: true } : {}) },
-        ...(Object.keys(env).length > 0 ? { pilot: { env } } : {}),
-        meshConfig: {
-            trustDomain: mesh.trustDomain,
-            // Proxies then take the trust bundle over XDS, both roots included.
-            ...(context.multiRoot ? { defaultConfig: { proxyMetadata: { PROXY_CONFIG_XDS_AGENT: "true" } } } : {}),
-        },
-    });
+    const availability = istiodAvailabilityValues(mesh.availability.istiod);
+    return merge(
+        mesh.istio.values.istiod,
+        merge(availability, {
+            global: { ...global, ...(servesRemotes ? { externalIstiod: true } : {}) },
+            ...(Object.keys(env).length > 0 ? { pilot: { env } } : {}),
+            meshConfig: merge(trafficMeshConfig(mesh.traffic, mesh.istio.version), {
+                trustDomain: mesh.trustDomain,
+                // Proxies then take the trust bundle over XDS, both roots included.
+                ...(context.multiRoot ? { defaultConfig: { proxyMetadata: { PROXY_CONFIG_XDS_AGENT: "true" } } } : {}),
+            }),
+        }),
+    );
 }
 
 /**
@@ -127,15 +142,48 @@ export function istiodValues(mesh: MeshIdentity, plan: ClusterPlan, context: Ist
  * Service is ours (manifests.ts eastWestServiceSpec), created before istiod so that istiod and
  * the remotes know the address from the start; `service.type: None` keeps the chart from making
  * a second one. `istio: eastwestgateway` is the selector of the Gateway resources, so it is
- * pinned rather than left to the default derived from the name.
+ * pinned rather than left to the default derived from the name. Replicas, autoscaler, budget,
+ * spread and resources come from mesh:availability.eastWestGateway (ha.ts).
  */
 export function eastWestGatewayValues(mesh: MeshIdentity, plan: ClusterPlan): Values {
+    // With revisions the gateway follows the cluster's `default` tag by naming its revision: the
+    // pods' `istio.io/rev` label changes when the tag moves, so Helm rolls them and the new
+    // revision injects them (the chart's only use of `revision`: templates/_helpers.tpl).
+    const revisions = mesh.istio.revisions?.get(plan.cluster.name);
+    const target = revisions && defaultTarget(revisions);
     return merge(mesh.istio.values.gateway, {
+        ...(target && !isRevisionless(target) ? { revision: target.name } : {}),
+        ...gatewayAvailabilityValues(mesh.availability.eastWestGateway),
         name: EASTWEST_GATEWAY,
         networkGateway: plan.cluster.network,
         labels: { ...EASTWEST_GATEWAY_SELECTOR, app: EASTWEST_GATEWAY },
         service: { type: "None" },
     });
+}
+
+/** The mesh's Istio settings with one revision's version and chart source: what its releases install. */
+export function withRevision(istio: IstioConfig, revision: IstioRevision): IstioConfig {
+    return { ...istio, version: revision.version, chartRepository: revision.chartRepository, chartDirectory: revision.chartDirectory };
+}
+
+/**
+ * What a revision's istiod release adds to istiodValues: its `revision` (the release then names
+ * its Deployment, Service, injector and validator `…-<rev>`; on a remote the Service `istiod-<rev>`
+ * and its EndpointSlice, istio/istio#47552), the tags that point at it in this cluster
+ * (`istio-revision-tag-<tag>` webhooks, templates/revision-tags-mwc.yaml), and for the
+ * revision-less install, once the `default` tag points elsewhere, no webhooks of its own
+ * (`operatorManageWebhooks`): its injector matches `istio-injection=enabled` unconditionally
+ * (templates/mutatingwebhook.yaml), so it would keep injecting the namespaces the tag moved.
+ * Nothing at all for the revision-less install holding `default`: the same values as without revisions.
+ */
+export function revisionValues(c: ClusterRevisions, revision: IstioRevision): Values {
+    const tags = tagsOf(c, revision);
+    const revisionless = isRevisionless(revision);
+    return {
+        ...(revisionless ? {} : { revision: revision.name }),
+        ...(tags.length > 0 ? { revisionTags: tags } : {}),
+        ...(revisionless && defaultTarget(c) !== revision ? { global: { operatorManageWebhooks: true } } : {}),
+    };
 }
 
 /** Deep merge where `over` wins; arrays and scalars are replaced, not merged. */

@@ -3,7 +3,7 @@
  * (access logs, the tracing provider), the mesh-wide Telemetry resource, and the values of the
  * upstream prometheus, grafana and kiali-server charts. Pure functions, pinned by tests.
  */
-import { ObservabilityConfig } from "../../stacks/observability";
+import { ObservabilityConfig, TELEMETRY_NAME } from "../../stacks/observability";
 import { merge } from "../istio/values";
 import { PROMETHEUS_PORT, REMOTE_WRITE_TOKEN_DIR } from "./prometheus-config";
 
@@ -12,7 +12,7 @@ type Values = Record<string, unknown>;
 /** The name under which meshConfig.extensionProviders declares the tracing collector. */
 export const TRACING_PROVIDER = "mesh-otel-tracing";
 /** The mesh-wide Telemetry resource: in the root namespace with no selector, it applies to every workload. */
-export const TELEMETRY_NAME = "mesh-default";
+export { TELEMETRY_NAME };
 /** Helm release names, and so the Services Grafana and Kiali find (Istio's addons use the same). */
 export const RELEASES = { prometheus: "prometheus", globalPrometheus: "prometheus-global", grafana: "grafana", kiali: "kiali" } as const;
 /** Suffix of the ConfigMap each Prometheus release reads (chart: `<release>-<server.configMapOverrideName>`). */

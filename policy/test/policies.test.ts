@@ -113,6 +113,45 @@ test("istio-no-mtls-downgrade: PERMISSIVE or DISABLE peers, per port too, and TL
     ]);
 });
 
+describe("mesh-wide policy", () => {
+    const MESH = { "app.kubernetes.io/part-of": "mesh-policy" };
+    const ap = (name: string, spec: Record<string, unknown>, provider = "mesh-c1-k8s", annotations?: Record<string, string>) =>
+        k8s("kubernetes:security.istio.io/v1:AuthorizationPolicy", `${provider}-policy-${name}`, { apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy", metadata: { name, namespace: "istio-system", labels: MESH, ...(annotations ? { annotations } : {}) }, spec }, provider);
+    const gatewayAllow = (provider = "mesh-c1-k8s", ports = ["15443", "15012", "15017"]) =>
+        ap("allow-eastwest-gateway", { selector: { matchLabels: { app: "istio-eastwestgateway", istio: "eastwestgateway" } }, action: "ALLOW", rules: [{ to: [{ operation: { ports } }] }] }, provider);
+    const sidecar = (provider = "mesh-c1-k8s", hosts = ["./*"]) =>
+        k8s("kubernetes:networking.istio.io/v1:Sidecar", `${provider}-policy-sidecar`, { apiVersion: "networking.istio.io/v1", kind: "Sidecar", metadata: { name: "default", namespace: "istio-system", labels: MESH }, spec: { egress: [{ hosts }] } }, provider);
+    const remote = release("mesh-c3-istiod", "istiod", { values: { profile: "remote", global: { tag: "1.30.3" } } }, "mesh-c3-k8s");
+
+    test("istio-policy-uniform: every primary the same labelled objects; remotes and unlabelled objects are not compared", async () => {
+        const same = [istiod(), istiod("mesh-c2-k8s"), remote, sidecar(), sidecar("mesh-c2-k8s"), gatewayAllow(), gatewayAllow("mesh-c2-k8s")];
+        expect(await violationsOf("istio-policy-uniform", same)).toEqual([]);
+        // An object of the program's own topology (no label) may differ per primary.
+        const gateway = k8s("kubernetes:networking.istio.io/v1:Gateway", "mesh-c1-istio-istiod-gateway", { metadata: { name: "istiod-gateway", namespace: "istio-system" }, spec: {} });
+        expect(await violationsOf("istio-policy-uniform", [...same, gateway])).toEqual([]);
+        const vs = await violationsOf("istio-policy-uniform", [istiod(), istiod("mesh-c2-k8s"), remote, sidecar(), sidecar("mesh-c2-k8s", ["./*", "istio-system/*"]), gatewayAllow()]);
+        expect(messages(vs)).toEqual([
+            expect.stringMatching(/^the mesh-wide Sidecar\/default differs between mesh-c1-k8s, mesh-c2-k8s: every primary carries the same labels, annotations and spec$/),
+            expect.stringMatching(/^mesh-c2-k8s-istiod \(cluster provider mesh-c2-k8s\) lacks the mesh-wide AuthorizationPolicy\/allow-eastwest-gateway that mesh-c1-k8s carries/),
+        ]);
+        expect(mandatory(vs)).toHaveLength(2);
+    });
+
+    test("istio-eastwest-gateway-authorized: an enforced mesh-wide ALLOW needs the gateway's 15012 and 15017 allowed", async () => {
+        const denyAll = ap("allow-nothing", {});
+        expect(await violationsOf("istio-eastwest-gateway-authorized", [istiod(), denyAll, gatewayAllow()])).toEqual([]);
+        // Dry-run denies nothing; no mesh-wide ALLOW, nothing to keep open.
+        expect(await violationsOf("istio-eastwest-gateway-authorized", [ap("allow-nothing", {}, "mesh-c1-k8s", { "istio.io/dry-run": "true" })])).toEqual([]);
+        expect(await violationsOf("istio-eastwest-gateway-authorized", [ap("deny-debug", { action: "DENY", rules: [{}] }), gatewayAllow("mesh-c1-k8s", ["15443"])])).toEqual([]);
+        for (const broken of [[denyAll], [denyAll, gatewayAllow("mesh-c1-k8s", ["15443", "15012"])], [denyAll, gatewayAllow("mesh-c2-k8s")], [denyAll, ap("allow-eastwest-gateway", { selector: { matchLabels: { app: "other" } }, rules: [{}] })]]) {
+            const vs = await violationsOf("istio-eastwest-gateway-authorized", broken);
+            expect(messages(vs)).toEqual([expect.stringMatching(/^mesh-c1-k8s-policy-allow-nothing \(cluster provider mesh-c1-k8s\) denies by default what it does not match, and no enforced ALLOW policy admits the east-west gateway's ports 15012 and 15017/)]);
+        }
+        // A mesh-wide ALLOW whose own rule admits those ports from anyone keeps them open too.
+        expect(await violationsOf("istio-eastwest-gateway-authorized", [ap("open-istiod", { rules: [{ to: [{ operation: { ports: ["15012", "15017"] } }] }] })])).toEqual([]);
+    });
+});
+
 describe("credentials", () => {
     test("helm-values-no-credentials: a key, token or kubeconfig in values is refused, secret or not; CA bundles pass", async () => {
         const values = { global: { tag: "1.30.3" }, base: { validationCABundle: b64("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n") }, pilot: { env: { DEBUG_KEY: privateKeyPem() } }, extra: secret({ token: jwt() }) };

@@ -3,15 +3,57 @@
 // EKS/GKE; kwok pods of cluster cI get addresses in 198.19.I.0/24, load balancers 198.18.I.x, and
 // both ranges are local to this host. A connection to port 15012 or 15017 is then delivered to
 // the istiod of the cluster that owns the address only where the real path exists:
-//  - an istiod pod's IP (its Ready pod; the Service `istiod` of a primary resolves to it);
+//  - an istiod pod's IP (its Ready pod; the Service `istiod` of a primary resolves to it), to the
+//    revision that pod belongs to;
 //  - a load balancer whose Service has that port and selects a Ready gateway pod, with an Istio
-//    Gateway and VirtualService routing the port to istiod (samples/multicluster/expose-istiod.yaml).
+//    Gateway and VirtualService routing the port to istiod (samples/multicluster/expose-istiod.yaml),
+//    to the revision whose Service (`istiod` or `istiod-<rev>`) the route matching the TLS
+//    ClientHello's SNI names, as the gateway's Envoy chooses a filter chain (exact SNI before `*`).
 // Anything else is refused, as an unreachable address would be.
 import * as net from "node:net";
 import { istioObjects, isReady, selects } from "./kube.mjs";
 
 export const ISTIOD_PORTS = [15012, 15017];
 const ADDRESS = /^198\.(18|19)\.(\d+)\.(\d+)$/;
+const ISTIOD_HOST = /^(istiod(?:-[a-z0-9-]+)?)\.istio-system(?:\.svc(?:\.cluster\.local)?)?$/;
+
+/** The first bytes a client sends (its TLS ClientHello), or nothing if it sends none soon. */
+function firstChunk(socket) {
+    return new Promise((resolve) => {
+        const done = (chunk) => {
+            clearTimeout(timer);
+            socket.off("data", done);
+            socket.pause();
+            resolve(chunk ?? Buffer.alloc(0));
+        };
+        const timer = setTimeout(() => done(undefined), 5000);
+        socket.on("data", done);
+    });
+}
+
+/** The server_name of a TLS ClientHello (RFC 8446 §4.1.2, RFC 6066 §3), if the chunk holds one. */
+export function serverName(b) {
+    try {
+        if (b[0] !== 22 || b[5] !== 1) return undefined; // handshake record, ClientHello
+        let i = 5 + 4 + 2 + 32; // handshake header, legacy_version, random
+        i += 1 + b[i]; // session id
+        i += 2 + b.readUInt16BE(i); // cipher suites
+        i += 1 + b[i]; // compression methods
+        const end = i + 2 + b.readUInt16BE(i);
+        for (i += 2; i + 4 <= end; ) {
+            const type = b.readUInt16BE(i);
+            const len = b.readUInt16BE(i + 2);
+            if (type === 0) {
+                const nameLen = b.readUInt16BE(i + 7);
+                return b.subarray(i + 9, i + 9 + nameLen).toString("ascii");
+            }
+            i += 4 + len;
+        }
+    } catch {
+        return undefined;
+    }
+    return undefined;
+}
 
 export class Forwarder {
     constructor(clusters, log) {
@@ -31,40 +73,44 @@ export class Forwarder {
     }
 
     async route(socket, port) {
-        socket.pause();
         const local = socket.localAddress.replace(/^::ffff:/, "");
         const m = ADDRESS.exec(local);
         const cluster = m && this.clusters.get(Number(m[2]));
-        const why = !cluster ? "no cluster owns it" : m[1] === "19" ? this.podPath(cluster, local) : await this.loadBalancerPath(cluster, local, port);
-        const istiod = cluster?.istiod;
-        if (why || !istiod?.ready) {
-            this.log(`refused ${local}:${port}: ${why ?? "istiod is not serving"}`);
+        const hello = await firstChunk(socket);
+        const sni = serverName(hello);
+        const path = !cluster ? { why: "no cluster owns it" } : m[1] === "19" ? this.podPath(cluster, local) : await this.loadBalancerPath(cluster, local, port, sni);
+        const istiod = path.istiod;
+        if (path.why || !istiod?.ready) {
+            this.log(`refused ${local}:${port}${sni ? ` (SNI ${sni})` : ""}: ${path.why ?? `${istiod?.name ?? "istiod"} is not serving`}`);
             return socket.destroy();
         }
         const upstream = net.connect(port === 15017 ? istiod.ports.https : istiod.ports.secureGrpc, "127.0.0.1");
         upstream.on("error", () => socket.destroy());
         socket.on("error", () => upstream.destroy());
+        if (hello.length > 0) upstream.write(hello);
         socket.pipe(upstream).pipe(socket);
         socket.resume();
     }
 
-    /** A pod IP: delivered if it is a Ready istiod pod of that cluster. */
+    /** A pod IP: delivered to its istiod if it is a Ready istiod pod of that cluster. */
     podPath(cluster, ip) {
         const pod = [...(cluster.istiod?.pods.values() ?? [])].find((p) => p.status?.podIP === ip);
-        return pod && isReady(pod) ? undefined : "not a Ready istiod pod";
+        return pod && isReady(pod) ? { istiod: cluster.istiod.ofPod(pod) } : { why: "not a Ready istiod pod" };
     }
 
-    /** A load balancer: the east-west gateway must really carry the port to istiod. */
-    async loadBalancerPath(cluster, ip, port) {
-        const key = `${ip}:${port}`;
+    /** A load balancer: the east-west gateway must really carry the port to an istiod's Service. */
+    async loadBalancerPath(cluster, ip, port, sni) {
+        const key = `${ip}:${port}:${sni ?? ""}`;
         const hit = this.cache.get(key);
-        if (hit && hit.at > Date.now() - 2000) return hit.why;
-        const why = await this.checkLoadBalancer(cluster, ip, port);
-        this.cache.set(key, { at: Date.now(), why });
-        return why;
+        if (hit && hit.at > Date.now() - 2000) return hit.path;
+        const found = await this.checkLoadBalancer(cluster, ip, port, sni);
+        const path = typeof found === "string" ? { why: found } : found;
+        if (!path.why && !path.istiod) path.why = `no istiod runs for Service ${path.service}`;
+        this.cache.set(key, { at: Date.now(), path });
+        return path;
     }
 
-    async checkLoadBalancer(cluster, ip, port) {
+    async checkLoadBalancer(cluster, ip, port, sni) {
         const ref = cluster.lbs.serviceAt(ip);
         if (!ref) return "no load balancer has this address";
         const [namespace, name] = ref.split("/");
@@ -77,11 +123,15 @@ export class Forwarder {
         const gateway = gateways.find((g) => (g.spec?.servers ?? []).some((s) => s.port?.number === port));
         if (!gateway) return `no Gateway on the pods of ${ref} listens on ${port}`;
         const gwName = `${gateway.metadata.namespace}/${gateway.metadata.name}`;
-        const routes = (await istioObjects(c, "virtualservices")).filter((vs) =>
-            (vs.spec?.gateways ?? []).some((g) => g === gateway.metadata.name || g === gwName) &&
-            (vs.spec?.tls ?? []).some((t) => (t.match ?? []).some((mt) => mt.port === port) && (t.route ?? []).some((r) => /^istiod\.istio-system(\.svc(\.cluster\.local)?)?$/.test(r.destination?.host ?? ""))),
-        );
-        return routes.length > 0 ? undefined : `no VirtualService routes ${port} of ${gwName} to istiod`;
+        const routes = (await istioObjects(c, "virtualservices"))
+            .filter((vs) => (vs.spec?.gateways ?? []).some((g) => g === gateway.metadata.name || g === gwName))
+            .flatMap((vs) => vs.spec?.tls ?? [])
+            .flatMap((t) => (t.match ?? []).filter((mt) => mt.port === port).map((mt) => ({ sniHosts: mt.sniHosts ?? ["*"], host: t.route?.[0]?.destination?.host ?? "" })));
+        // Envoy picks the filter chain of the exact server name before the wildcard.
+        const route = routes.find((r) => sni && r.sniHosts.includes(sni)) ?? routes.find((r) => r.sniHosts.includes("*"));
+        const service = ISTIOD_HOST.exec(route?.host ?? "")?.[1];
+        if (!service) return `no VirtualService routes ${port} of ${gwName}${sni ? ` for SNI ${sni}` : ""} to istiod`;
+        return { istiod: cluster.istiod?.ofService(service), service };
     }
 
     close() {

@@ -8,7 +8,7 @@
 //             clusters: [{ name, index, kubeconfig, lb: "ip" | "hostname" }] }
 import * as fs from "node:fs";
 import { Forwarder } from "./forwarder.mjs";
-import { HostIstiod } from "./istiod.mjs";
+import { HostIstiods } from "./istiod.mjs";
 import { HostsFile, LoadBalancers } from "./lb.mjs";
 
 const config = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
@@ -21,7 +21,7 @@ const clusters = new Map(
         c.index,
         {
             lbs: new LoadBalancers(c, hosts, addresses, log).start(),
-            istiod: config.webhooks ? new HostIstiod(c, config.stateDir, config.pilotDiscovery, log).start() : undefined,
+            istiod: config.webhooks ? new HostIstiods(c, config.stateDir, config.pilotDiscovery, log).start() : undefined,
         },
     ]),
 );

@@ -9,7 +9,12 @@ set -uo pipefail
 LOG_TAG=day-two
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/local-env.sh"
 cd "$MESH_REPO"
-if [[ ${LOCAL_SKIP_TOOLCHAIN:-} != 1 ]]; then bash scripts/toolchain.sh >/dev/null || die "toolchain"; source scripts/local-env.sh; fi
+if [[ ${LOCAL_SKIP_TOOLCHAIN:-} != 1 ]]; then
+  bash scripts/toolchain.sh >/dev/null || die "toolchain"
+  # The Istio the upgrade walk (revision.e2e.ts) starts from.
+  bash scripts/toolchain.sh istio_prev >/dev/null || die "toolchain (istio_prev)"
+  source scripts/local-env.sh
+fi
 bash scripts/local-clusters.sh up 4 || die "local clusters"
 ensure_tls_plugin
 # The scratch project runs main.js, which would otherwise compile the program inside the first scenario.

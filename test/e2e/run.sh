@@ -236,6 +236,58 @@ injected() {
 }
 for c in "${CLUSTERS[@]}"; do check "$c: gateway pods carry a proxy injected by ${PRIMARY_OF[$c]:-$c}'s istiod (cluster $c, network ${NETWORK[$c]})" injected "$c"; done
 
+# ------------------------------------------------------------------ availability and traffic defaults
+# Pulumi.local.yaml: istiod replicas 1 (autoscaler 1–5, so no budget: the chart renders none at one
+# replica), east-west gateways replicas 2–3 with the default budget and spread; traffic defaults,
+# failover derived from the regions local-1..4. The local nodes (scripts/local-clusters.sh) are
+# three per cluster, each in its own zone, and the real kube-scheduler and HPA controller place them.
+# The chart's requests, 500m and 2048Mi; the API server keeps quantities in canonical form (2Gi).
+ISTIOD_SPREAD='[["topology.kubernetes.io/zone","ScheduleAnyway"],["kubernetes.io/hostname","DoNotSchedule"]]'
+istiod_availability() {
+  local c=$1 d
+  d="$(kc "$c" -n istio-system get deploy istiod -o json)" || return 1
+  jq -e --argjson s "$ISTIOD_SPREAD" '[.spec.template.spec.topologySpreadConstraints[] | [.topologyKey, .whenUnsatisfiable]] == $s and
+    ([.spec.template.spec.topologySpreadConstraints[].labelSelector.matchLabels] | all(. == {app: "istiod", istio: "pilot"})) and
+    (.spec.template.spec.containers[] | select(.name == "discovery") | .resources.requests == {cpu: "500m", memory: "2Gi"})' <<<"$d" >/dev/null ||
+    { jq '.spec.template.spec | {topologySpreadConstraints, resources: [.containers[].resources]}' <<<"$d"; return 1; }
+  kc "$c" -n istio-system get hpa istiod -o json | jq -e '.spec.minReplicas == 1 and .spec.maxReplicas == 5' >/dev/null || { echo "HPA istiod: want 1–5"; return 1; }
+  [[ -z $(kc "$c" -n istio-system get pdb -l app=istiod -o name) ]] || { echo "a PodDisruptionBudget for one istiod replica would block drains"; return 1; }
+}
+for c in "${PRIMARIES[@]}"; do check "$c: istiod spread over zones (preferred) and nodes (required), requests, autoscaler 1–5, no budget at one replica" istiod_availability "$c"; done
+gateway_availability() {
+  local c=$1 pods
+  kc "$c" -n istio-system get hpa istio-eastwestgateway -o json | jq -e '.spec.minReplicas == 2 and .spec.maxReplicas == 3' >/dev/null || { echo "HPA istio-eastwestgateway: want 2–3"; return 1; }
+  kc "$c" -n istio-system get pdb istio-eastwestgateway -o json |
+    jq -e '.spec.maxUnavailable == 1 and .spec.unhealthyPodEvictionPolicy == "AlwaysAllow" and .spec.selector.matchLabels == {app: "istio-eastwestgateway", istio: "eastwestgateway"}' >/dev/null ||
+    { echo "PodDisruptionBudget istio-eastwestgateway"; return 1; }
+  # The HPA raises the Deployment from the chart's one replica to two; the scheduler puts them on two nodes.
+  retry 120 bash -c "[[ \$(kubectl --kubeconfig '$MESH_LOCAL_STATE/clusters/$c/kubeconfig' -n istio-system get deploy istio-eastwestgateway -o jsonpath='{.status.readyReplicas}') -ge 2 ]]" >/dev/null ||
+    { echo "fewer than 2 ready gateway pods"; return 1; }
+  pods="$(kc "$c" -n istio-system get pods -l istio=eastwestgateway -o json)" || return 1
+  jq -e '[.items[] | select(.metadata.deletionTimestamp == null) | .spec.nodeName] | (length >= 2) and (unique | length) == length' <<<"$pods" >/dev/null ||
+    { jq '[.items[] | {name: .metadata.name, node: .spec.nodeName}]' <<<"$pods"; return 1; }
+}
+for c in "${CLUSTERS[@]}"; do check "$c: east-west gateway autoscaler 2–3, budget maxUnavailable 1, two ready pods on two nodes" gateway_availability "$c"; done
+mesh_config() {  # mesh_config CLUSTER → istiod's mesh config (the `istio` ConfigMap's YAML) as JSON
+  kc "$1" -n istio-system get configmap istio -o jsonpath='{.data.mesh}' | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.stringify(require(process.argv[1]).parse(s))))' "$MESH_REPO/node_modules/yaml"
+}
+FAILOVER='[{"from":"local-1","to":"local-2"},{"from":"local-2","to":"local-3"},{"from":"local-3","to":"local-4"},{"from":"local-4","to":"local-1"}]'
+traffic_defaults() {
+  local c=$1 m
+  m="$(mesh_config "$c")" || return 1
+  jq -S '{defaultConfig, localityLbSetting}' <<<"$m" >"$TMP/mesh-$c.json"
+  jq -e --argjson f "$FAILOVER" '.defaultConfig.proxyMetadata.ISTIO_META_DNS_CAPTURE == "true" and .localityLbSetting == {enabled: true, failover: $f}' <<<"$m" >/dev/null ||
+    { jq '{proxyMetadata: .defaultConfig.proxyMetadata, localityLbSetting}' <<<"$m"; return 1; }
+  kc "$c" -n istio-system get deploy istiod -o json |
+    jq -e '[.spec.template.spec.containers[0].env[] | select(.name == "PILOT_ENABLE_IP_AUTOALLOCATE") | .value] == ["true"]' >/dev/null || { echo "istiod lacks PILOT_ENABLE_IP_AUTOALLOCATE=true"; return 1; }
+  kc "$c" -n istio-system get destinationrules.networking.istio.io default -o json >"$TMP/dr-$c.json" || return 1
+  jq -e '.spec.host == "*.local" and .spec.trafficPolicy == {outlierDetection: {consecutive5xxErrors: 5, interval: "10s", baseEjectionTime: "30s", maxEjectionPercent: 100}}' "$TMP/dr-$c.json" >/dev/null ||
+    { jq .spec "$TMP/dr-$c.json"; return 1; }
+}
+for c in "${PRIMARIES[@]}"; do check "$c: mesh config with DNS capture and failover local-1→2→3→4→1, istiod allocates addresses, DestinationRule default with outlier detection" traffic_defaults "$c"; done
+check "c1 and c2 carry the same mesh-wide DestinationRule and the same traffic settings" bash -c "cmp <(jq -S .spec '$TMP/dr-c1.json') <(jq -S .spec '$TMP/dr-c2.json') && cmp '$TMP/mesh-c1.json' '$TMP/mesh-c2.json'"
+for c in "${REMOTES[@]}"; do check "$c (remote): no mesh config and no DestinationRule of its own (its proxies take both from ${PRIMARY_OF[$c]})" bash -c "! kubectl --kubeconfig '$MESH_LOCAL_STATE/clusters/$c/kubeconfig' -n istio-system get configmap istio 2>/dev/null && ! kubectl --kubeconfig '$MESH_LOCAL_STATE/clusters/$c/kubeconfig' -n istio-system get destinationrules.networking.istio.io default 2>/dev/null"; done
+
 istio_objects() {
   local c=$1
   kc "$c" -n istio-system get gateways.networking.istio.io cross-network-gateway -o json |
@@ -245,6 +297,39 @@ istio_objects() {
   kc "$c" -n istio-system get virtualservices.networking.istio.io istiod-vs -o json | jq -e '[.spec.tls[].route[0].destination.port.number] == [15012, 443]' >/dev/null || { echo "istiod-vs"; return 1; }
 }
 for c in "${PRIMARIES[@]}"; do check "$c: cross-network-gateway, istiod-gateway, istiod-vs, STRICT mTLS" istio_objects "$c"; done
+
+# ------------------------------------------------------------------ mesh-wide policy (mesh:policy)
+# Pulumi.local.yaml declares deny-by-default, one allow, the default Sidecar and one raw object:
+# exactly those on every primary, identical (kind, name, labels, annotations, spec), and none on
+# a remote, whose proxies take their configuration from their primary's istiod.
+POLICY_KINDS=authorizationpolicies.security.istio.io,peerauthentications.security.istio.io,requestauthentications.security.istio.io,destinationrules.networking.istio.io,sidecars.networking.istio.io,serviceentries.networking.istio.io,envoyfilters.networking.istio.io,proxyconfigs.networking.istio.io,telemetries.telemetry.istio.io
+POLICY_EXPECTED='["AuthorizationPolicy/allow-eastwest-gateway","AuthorizationPolicy/allow-nothing","AuthorizationPolicy/team-a-internal","PeerAuthentication/team-a-api-strict","Sidecar/default"]'
+mesh_policy_of() {  # the cluster's mesh-wide objects, normalised
+  kc "$1" get "$POLICY_KINDS" --all-namespaces -l app.kubernetes.io/part-of=mesh-policy -o json |
+    jq -S '[.items[] | {kind, namespace: .metadata.namespace, name: .metadata.name, labels: .metadata.labels, annotations: (.metadata.annotations // {}), spec}] | sort_by(.kind, .name)'
+}
+mesh_policy_checks() {
+  local c=$1 objects
+  objects="$(mesh_policy_of "$c")" || return 1
+  jq -e --argjson want "$POLICY_EXPECTED" '[.[] | "\(.kind)/\(.name)"] == $want and all(.[]; .namespace == "istio-system")' <<<"$objects" >/dev/null ||
+    { echo "expected $POLICY_EXPECTED in istio-system, found:"; jq -c '[.[] | "\(.namespace)/\(.kind)/\(.name)"]' <<<"$objects"; return 1; }
+  jq -e '(.[] | select(.name == "allow-nothing") | .spec) == {}' <<<"$objects" >/dev/null || { echo "allow-nothing is not the empty ALLOW policy"; return 1; }
+  jq -e '(.[] | select(.name == "allow-eastwest-gateway") | .spec) == {selector: {matchLabels: {app: "istio-eastwestgateway", istio: "eastwestgateway"}}, action: "ALLOW", rules: [{to: [{operation: {ports: ["15443", "15012", "15017"]}}]}]}' <<<"$objects" >/dev/null ||
+    { echo "allow-eastwest-gateway does not keep the gateway's 15443/15012/15017 open"; return 1; }
+  jq -e '(.[] | select(.kind == "Sidecar") | .spec.egress) == [{hosts: ["./*", "istio-system/*"]}]' <<<"$objects" >/dev/null || { echo "default Sidecar"; return 1; }
+  # The program's STRICT PeerAuthentication is still the only mesh-level one.
+  [[ $(kc "$c" -n istio-system get peerauthentications.security.istio.io -o json | jq -c '[.items[] | select(.spec.selector == null) | .metadata.name]') == '["default"]' ]] ||
+    { echo "the mesh-level PeerAuthentication is not the program's default alone"; return 1; }
+}
+for c in "${PRIMARIES[@]}"; do check "$c: mesh-wide policy from mesh:policy: deny-by-default with the east-west gateway's ALLOW, team-a's allow, default Sidecar, a STRICT PeerAuthentication" mesh_policy_checks "$c"; done
+policy_identical() { diff <(mesh_policy_of c1) <(mesh_policy_of c2); }
+check "c1 and c2 carry identical mesh-wide policy objects" policy_identical
+no_mesh_policy() {  # a remote: no object of the program's policy (its base chart installs the same CRDs)
+  local out
+  out="$(kc "$1" get "$POLICY_KINDS" --all-namespaces -l app.kubernetes.io/part-of=mesh-policy -o name 2>&1)" || { echo "$out"; return 1; }
+  [[ -z $out ]] || { echo "$out"; return 1; }
+}
+for c in "${REMOTES[@]}"; do check "$c (remote) carries no mesh-wide policy objects (its primary's istiod serves it their effect)" no_mesh_policy "$c"; done
 
 # ------------------------------------------------------------------ validation webhooks
 # An invalid Istio object (a VirtualService routing to no host) is refused in every cluster: on
@@ -371,8 +456,8 @@ check "istioctl remote-clusters (its own port-forward to istiod) lists c2, c3, c
 # A remote secret whose token may write: one extra binding in c4 gives the reader ServiceAccount
 # `edit` everywhere (a real mistake: a hand-made binding for debugging). Every primary's secret for
 # c4 carries that token, so the check fails on both and exits 1; the binding removed, it passes.
-# (Editing the secret itself is no harmless test here: istiod 1.29.1 stopped its old watch of the
-# cluster on such an edit and never started the new one, even after the secret was put back.)
+# (Editing the secret itself is no harmless test on every Istio: 1.29.0-1.29.2 deadlock on such an
+# edit and never watch the cluster again until restarted, istio/istio#59875.)
 mesh_check_detects() {
   local p rc=0
   kc c4 create clusterrolebinding mesh-e2e-reader-writes --clusterrole=edit --serviceaccount=istio-system:istio-reader-service-account >/dev/null || return 1

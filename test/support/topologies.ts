@@ -1,4 +1,5 @@
 /** The topologies the issue names, as raw stack config. */
+import * as fc from "fast-check";
 import { DEPLOYER_ROLE_ARN } from "./mocks";
 import { writeKubeconfig } from "./run";
 
@@ -42,4 +43,27 @@ export function twoPrimariesAndRemote(): Record<string, unknown> {
             { name: "aws-west", provider: "aws", region: "us-west-2", network: "net-west", role: "remote", primary: "aws-east", aws: { vpcCidr: "10.30.0.0/16", adminPrincipalArns } },
         ],
     };
+}
+
+/** A random valid raw config: 1–`max` clusters on 1–3 networks, at least one primary, remotes served by primaries. */
+export function rawTopology(max: number) {
+    return fc
+        .record({
+            size: fc.integer({ min: 1, max }),
+            networks: fc.integer({ min: 1, max: 3 }),
+            seed: fc.array(fc.record({ network: fc.nat(), remote: fc.boolean(), primary: fc.nat(), cloud: fc.constantFrom("aws", "azure") }), { minLength: max, maxLength: max }),
+        })
+        .map(({ size, networks, seed }) => {
+            const primaries = seed.slice(0, size).map((s, i) => i === 0 || !s.remote);
+            const primaryIdx = primaries.flatMap((p, i) => (p ? [i] : []));
+            const clusters = seed.slice(0, size).map((s, i) => ({
+                name: `c${i}`,
+                provider: s.cloud,
+                region: s.cloud === "aws" ? "us-east-1" : "westeurope",
+                network: `n${s.network % networks}`,
+                ...(primaries[i] ? {} : { role: "remote", primary: `c${primaryIdx[s.primary % primaryIdx.length]}` }),
+                ...(s.cloud === "aws" ? { aws: { vpcCidr: `10.${i}.0.0/16`, adminPrincipalArns: [DEPLOYER_ROLE_ARN] } } : { azure: { vnetCidr: `10.${i}.0.0/16`, serviceCidr: `10.${100 + i}.0.0/16` } }),
+            }));
+            return { meshId: "m", clusters };
+        });
 }

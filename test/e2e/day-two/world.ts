@@ -33,6 +33,8 @@ export function meshConfig(clusters: readonly LocalCluster[], pki: Record<string
         meshId: "day-two",
         istio: { version: process.env.MESH_ISTIO_VERSION, chartRepository: charts, timeoutSeconds: 180 },
         pki: { organization: "Day Two", rootValidityDays: 365, intermediateValidityDays: 90, protectRoot: false, ...pki },
+        // One pod each, as before mesh:availability (the local cloud runs one pilot-discovery per cluster).
+        availability: { istiod: { replicas: 1 }, eastWestGateway: { replicas: 1 } },
         clusters: clusters.map((c) => ({
             name: c.name,
             provider: "existing",
