@@ -12,19 +12,23 @@ import { expandHome } from "./kubeconfig";
 
 /**
  * Upstream charts and the versions Istio's own addons are rendered from (manifests/addons/gen.sh in
- * the pinned istio.io/istio module): prometheus-community/prometheus 28.0.0 (Prometheus v3.8.1),
- * grafana 9.2.2, kiali-server 2.21.0.
+ * the pinned istio.io/istio module, release-1.31 of 2026-08-27): prometheus-community/prometheus
+ * 28.13.0 (Prometheus v3.10.0, the toolchain's prometheus and promtool), grafana 9.2.2,
+ * kiali-server 2.27.0. test/observability.test.ts compares them with gen.sh.
  */
 export const DEFAULT_OBSERVABILITY_CHARTS = {
-    prometheus: { repository: "https://prometheus-community.github.io/helm-charts", chart: "prometheus", version: "28.0.0" },
+    prometheus: { repository: "https://prometheus-community.github.io/helm-charts", chart: "prometheus", version: "28.13.0" },
     grafana: { repository: "https://grafana.github.io/helm-charts", chart: "grafana", version: "9.2.2" },
-    kiali: { repository: "https://kiali.org/helm-charts", chart: "kiali-server", version: "2.21.0" },
+    kiali: { repository: "https://kiali.org/helm-charts", chart: "kiali-server", version: "2.27.0" },
 } as const;
 
 /**
- * Istio's dashboards (manifests/addons/dashboards in the pinned Istio module, the JSON that
- * samples/addons/grafana.yaml puts into ConfigMaps), kept in the repository: relative paths are
- * resolved against the project directory, where Pulumi runs the program.
+ * Istio's dashboards, kept in the repository: copied from manifests/addons/dashboards of the pinned
+ * Istio module (`$(go env GOMODCACHE)/istio.io/istio@<ISTIO_MODVER>/`, scripts/toolchain/versions.env),
+ * the `*.gen.json` ones (pilot, ztunnel, istio-mesh) without `.gen`, each compacted with `jq -c`
+ * as gen.sh does before samples/addons/grafana.yaml puts them into ConfigMaps; re-copy them when
+ * ISTIO_MODVER moves (test/observability.test.ts fails until then). Relative paths are resolved
+ * against the project directory, where Pulumi runs the program.
  */
 export const DEFAULT_DASHBOARDS_DIRECTORY = "components/observability/dashboards";
 

@@ -8,14 +8,15 @@ import * as path from "path";
 import * as fc from "fast-check";
 import * as YAML from "yaml";
 import { clusterPrometheusConfig, durationSeconds, federationJobName, globalPrometheusConfig, istioScrapeJobs, ISTIO_SCRAPE_JOBS } from "../components/observability/prometheus-config";
-import { istiodObservabilityValues, grafanaChartValues, prometheusChartValues, telemetrySpec, TRACING_PROVIDER, DASHBOARD_CONFIG_MAPS, kialiChartValues } from "../components/observability/values";
+import { configMapName, istiodObservabilityValues, grafanaChartValues, prometheusChartValues, prometheusServerSelector, telemetrySpec, TRACING_PROVIDER, DASHBOARD_CONFIG_MAPS, kialiChartValues } from "../components/observability/values";
 import { withObservability } from "../components/observability/istio";
 import { istiodValues } from "../components/istio/values";
 import { ConfigError, MeshConfig, parseMeshConfig } from "../stacks/config";
 import { DEFAULT_OBSERVABILITY_CHARTS } from "../stacks/observability";
 import { planMesh } from "../stacks/topology";
 import { DEPLOYER_ROLE_ARN, isSecretValue, reveal } from "./support/mocks";
-import { istioModuleDir } from "./support/observability";
+import { ChartRenderer, chartRenderer, KubeObject } from "./support/chart";
+import { istioModuleDir, pin } from "./support/observability";
 import { runMesh, writeKubeconfig } from "./support/run";
 import { twoPrimariesAndRemote } from "./support/topologies";
 
@@ -36,12 +37,12 @@ describe("config", () => {
     test("defaults: metrics everywhere, the global view in the first primary, Grafana, JSON access logs; tracing waits for a collector; Kiali off", () => {
         const o = parseMeshConfig(twoPrimariesAndRemote()).observability;
         expect(o.accessLogs).toEqual({ enabled: true, encoding: "JSON" });
-        expect(o.metrics).toMatchObject({ enabled: true, scrapeInterval: "15s", retention: "24h", chart: { chart: "prometheus", version: "28.0.0", repository: DEFAULT_OBSERVABILITY_CHARTS.prometheus.repository } });
+        expect(o.metrics).toMatchObject({ enabled: true, scrapeInterval: "15s", retention: "24h", chart: { chart: "prometheus", version: "28.13.0", repository: DEFAULT_OBSERVABILITY_CHARTS.prometheus.repository } });
         expect(o.global).toMatchObject({ enabled: true, cluster: "aws-east", federate: true, retention: "15d", match: ['{__name__=~"istio_.*"}', '{__name__=~"pilot_.*"}'] });
         expect(o.grafana).toMatchObject({ enabled: true, chart: { chart: "grafana", version: "9.2.2" } });
         expect(fs.existsSync(o.grafana.dashboardsDirectory)).toBe(true);
         expect(o.tracing).toEqual({ enabled: false, samplingPercentage: 1 });
-        expect(o.kiali).toMatchObject({ enabled: false, chart: { chart: "kiali-server", version: "2.21.0" } });
+        expect(o.kiali).toMatchObject({ enabled: false, chart: { chart: "kiali-server", version: "2.27.0" } });
     });
 
     test("the global cluster is a primary by default, any named cluster otherwise; a collector turns tracing on", () => {
@@ -212,6 +213,32 @@ describe("Istio settings and chart values", () => {
         expect((prometheusChartValues(o.metrics.chart, { release: "prometheus-global", retention: "15d", kubernetesDiscovery: false }) as any).rbac).toEqual({ create: false });
     });
 
+    test("the default charts are the versions the pinned Istio's addons are rendered from (manifests/addons/gen.sh)", () => {
+        const dir = istioModuleDir();
+        if (!dir) {
+            console.warn("SKIPPED: the pinned istio.io/istio module is not in Go's module cache");
+            return;
+        }
+        const gen = fs.readFileSync(path.join(dir, "manifests", "addons", "gen.sh"), "utf8");
+        // Each `helm template` command (continuation lines joined): the --version of the one naming the chart.
+        const commands = gen.replace(/\\\n/g, " ").split("\n").filter((l) => l.trim().startsWith("helm template"));
+        const variable = (v: string) => new RegExp(`${v}=\\$\\{${v}:-"([^"]+)"\\}`).exec(gen)?.[1];
+        const helmVersion = (chart: string) => {
+            const tokens = commands.map((c) => c.trim().split(/\s+/)).find((t) => t.includes(chart) && t.includes("--repo"));
+            const v = tokens?.[tokens.indexOf("--version") + 1]?.replace(/"/g, "");
+            const ref = v && /^\$\{(\w+)\}$/.exec(v);
+            return ref ? variable(ref[1]) : v;
+        };
+        expect({ prometheus: helmVersion("prometheus"), kiali: helmVersion("kiali-server"), grafana: helmVersion("grafana") }).toEqual({
+            prometheus: DEFAULT_OBSERVABILITY_CHARTS.prometheus.version,
+            kiali: DEFAULT_OBSERVABILITY_CHARTS.kiali.version,
+            grafana: DEFAULT_OBSERVABILITY_CHARTS.grafana.version,
+        });
+        // ...and the toolchain's prometheus/promtool are the Prometheus that chart runs.
+        const addon = fs.readFileSync(path.join(dir, "samples", "addons", "prometheus.yaml"), "utf8");
+        expect(/image: "docker\.io\/prom\/prometheus:v([^"]+)"/.exec(addon)?.[1]).toBe(pin("PROMETHEUS_VERSION"));
+    });
+
     test("grafana chart: Istio's providers, dashboards and data source, no demo login, no password in the values", () => {
         const v = grafanaChartValues(config().grafana.chart, { prometheusUrl: "http://prometheus-global.istio-system.svc.cluster.local:9090", scrapeInterval: "15s" }) as any;
         expect(v.dashboardsConfigMaps).toEqual({ istio: "istio-grafana-dashboards", "istio-services": "istio-services-grafana-dashboards" });
@@ -240,6 +267,70 @@ describe("Istio settings and chart values", () => {
     });
 });
 
+/**
+ * The prometheus chart the program installs (28.13.0, kept for the local world in test/e2e/charts)
+ * rendered with the program's values by the Kubernetes provider's Helm engine, the one a
+ * `helm.sh/v3:Release` installs with: the values must mean to this chart what the program says.
+ */
+describe("what the prometheus chart renders from them", () => {
+    const CHART = path.join(__dirname, "e2e", "charts", "prometheus");
+    const config = () => parseMeshConfig(withObs({})).observability;
+    let renderer: ChartRenderer | undefined;
+    let missing: string | undefined;
+    beforeAll(async () => {
+        const r = await chartRenderer();
+        if (typeof r === "string") missing = r;
+        else renderer = r;
+    }, 60_000);
+    afterAll(() => renderer?.close());
+
+    async function render(release: string, values: Record<string, unknown>): Promise<KubeObject[] | undefined> {
+        if (!renderer) {
+            console.warn(`chart rendering skipped: ${missing}`);
+            return undefined;
+        }
+        return renderer.renderDirectory(CHART, release, values);
+    }
+
+    test("the kept chart is the default chart's version", () => {
+        expect(/^version:\s*(\S+)$/m.exec(fs.readFileSync(path.join(CHART, "Chart.yaml"), "utf8"))?.[1]).toBe(DEFAULT_OBSERVABILITY_CHARTS.prometheus.version);
+    });
+
+    test("a cluster's: one server Deployment reading the program's ConfigMap, selected by the federation Service, with RBAC for Kubernetes discovery; nothing else", async () => {
+        const chart = config().metrics.chart;
+        const objects = await render("prometheus", prometheusChartValues(chart, { release: "prometheus", retention: "24h", kubernetesDiscovery: true, remoteWriteSecret: "prometheus-remote-write" }));
+        if (!objects) return;
+        expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+            "ClusterRole/prometheus",
+            "ClusterRoleBinding/prometheus",
+            "Deployment/prometheus",
+            "PersistentVolumeClaim/prometheus",
+            "Service/prometheus",
+            "ServiceAccount/prometheus",
+        ]);
+        const deployment = objects.find((o) => o.kind === "Deployment")!;
+        const pod = deployment.spec.template;
+        expect(pod.metadata.labels).toMatchObject({ ...prometheusServerSelector("prometheus"), "sidecar.istio.io/inject": "false" });
+        const server = pod.spec.containers.find((c: { name: string }) => c.name === "prometheus-server");
+        expect(server.args).toEqual(expect.arrayContaining(["--storage.tsdb.retention.time=24h", "--config.file=/etc/config/prometheus.yml"]));
+        expect(server.ports).toEqual([expect.objectContaining({ containerPort: 9090 })]);
+        expect(pod.spec.volumes).toEqual(expect.arrayContaining([{ name: "config-volume", configMap: { name: configMapName("prometheus") } }, { name: "remote-write", secret: { secretName: "prometheus-remote-write" } }]));
+        expect(server.volumeMounts).toEqual(expect.arrayContaining([expect.objectContaining({ name: "remote-write", mountPath: "/etc/secrets/remote-write", readOnly: true })]));
+        const service = objects.find((o) => o.kind === "Service")!;
+        expect(service.spec.ports).toEqual([expect.objectContaining({ port: 9090 })]);
+    });
+
+    test("the global one: the same server under its own name and ConfigMap, no ClusterRole (it discovers nothing)", async () => {
+        const chart = config().metrics.chart;
+        const objects = await render("prometheus-global", prometheusChartValues(chart, { release: "prometheus-global", retention: "15d", kubernetesDiscovery: false }));
+        if (!objects) return;
+        expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(["Deployment/prometheus-global", "PersistentVolumeClaim/prometheus-global", "Service/prometheus-global", "ServiceAccount/prometheus-global"]);
+        const pod = objects.find((o) => o.kind === "Deployment")!.spec.template;
+        expect(pod.spec.volumes).toEqual(expect.arrayContaining([{ name: "config-volume", configMap: { name: configMapName("prometheus-global") } }]));
+        expect(pod.spec.containers.find((c: { name: string }) => c.name === "prometheus-server").args).toEqual(expect.arrayContaining(["--storage.tsdb.retention.time=15d"]));
+    });
+});
+
 describe("under the mocks", () => {
     const remoteWrite = { global: { remoteWrite: { url: "https://prom.example.com/api/v1/write", bearerToken: "s3cr3t-remote-write-token" } }, grafana: { prometheusUrl: "https://prom.example.com" } };
 
@@ -248,10 +339,10 @@ describe("under the mocks", () => {
         const releases = mocks.ofType("kubernetes:helm.sh/v3:Release").filter((r) => ["prometheus", "prometheus-global", "grafana"].includes(r.inputs.name));
         expect(releases.map((r) => [r.name, r.inputs.chart, r.inputs.version, r.inputs.repositoryOpts.repo]).sort()).toEqual([
             ["mesh-aws-east-observability-global-grafana", "grafana", "9.2.2", "https://grafana.github.io/helm-charts"],
-            ["mesh-aws-east-observability-global-prometheus", "prometheus", "28.0.0", "https://prometheus-community.github.io/helm-charts"],
-            ["mesh-aws-east-observability-prometheus", "prometheus", "28.0.0", "https://prometheus-community.github.io/helm-charts"],
-            ["mesh-aws-west-observability-prometheus", "prometheus", "28.0.0", "https://prometheus-community.github.io/helm-charts"],
-            ["mesh-azure-west-observability-prometheus", "prometheus", "28.0.0", "https://prometheus-community.github.io/helm-charts"],
+            ["mesh-aws-east-observability-global-prometheus", "prometheus", "28.13.0", "https://prometheus-community.github.io/helm-charts"],
+            ["mesh-aws-east-observability-prometheus", "prometheus", "28.13.0", "https://prometheus-community.github.io/helm-charts"],
+            ["mesh-aws-west-observability-prometheus", "prometheus", "28.13.0", "https://prometheus-community.github.io/helm-charts"],
+            ["mesh-azure-west-observability-prometheus", "prometheus", "28.13.0", "https://prometheus-community.github.io/helm-charts"],
         ]);
         for (const r of releases) expect(r.inputs.namespace).toBe("istio-system");
 

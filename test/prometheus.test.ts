@@ -86,6 +86,48 @@ function check(file: string): { status: number | null; output: string } {
     });
 });
 
+/**
+ * The toolchain builds Prometheus with only the service discoveries the generated files use
+ * (PROMETHEUS_BUILD_TAGS in scripts/toolchain/versions.env: remove_all_sd, enable_kubernetes_sd;
+ * plugins/plugin_<name>.go of the module carry `//go:build !remove_all_sd || enable_<name>_sd`, and
+ * plugins/minimum.go registers file and http unconditionally). What each file of the program uses
+ * must be in; a discovery left out must fail the check (a build that accepted it would be a
+ * promtool laxer than the one the chart runs, and Prometheus would refuse the file instead).
+ */
+(promtool ? describe : describe.skip)("the toolchain's service discoveries", () => {
+    const job = (name: string, sd: Record<string, unknown>) => ({ global: { scrape_interval: "15s" }, scrape_configs: [{ job_name: name, ...sd }] });
+    const run = (name: string, config: unknown) => {
+        const file = path.join(dir, `sd-${name}.yml`);
+        fs.writeFileSync(file, YAML.stringify(config));
+        return check(file);
+    };
+
+    test("kept: kubernetes (Istio's scrape jobs), static (federation), file and http (always built in)", () => {
+        for (const [name, sd] of [
+            ["kubernetes", { kubernetes_sd_configs: [{ role: "pod" }] }],
+            ["static", { static_configs: [{ targets: ["127.0.0.1:9090"] }] }],
+            ["file", { file_sd_configs: [{ files: [path.join(dir, "targets.json")] }] }],
+            ["http", { http_sd_configs: [{ url: "http://127.0.0.1:1/sd" }] }],
+        ] as const) {
+            expect([name, run(name, job(name, sd))]).toEqual([name, { status: 0, output: expect.stringContaining("SUCCESS") }]);
+        }
+    });
+
+    test("left out: any other (consul, dns, ec2, azure, gce here), refused by promtool as the real one would refuse an unknown key", () => {
+        for (const [name, sd] of [
+            ["consul", { consul_sd_configs: [{ server: "127.0.0.1:8500" }] }],
+            ["dns", { dns_sd_configs: [{ names: ["prometheus.example.com"] }] }],
+            ["ec2", { ec2_sd_configs: [{ region: "us-east-1" }] }],
+            ["azure", { azure_sd_configs: [{ subscription_id: "00000000-0000-0000-0000-000000000000", authentication_method: "ManagedIdentity" }] }],
+            ["gce", { gce_sd_configs: [{ project: "p", zone: "us-east1-b" }] }],
+        ] as const) {
+            const r = run(name, job(name, sd));
+            expect([name, r.status]).toEqual([name, 1]);
+            expect(r.output).toMatch(new RegExp(`field ${name}_sd_configs not found`));
+        }
+    });
+});
+
 /** GET without keep-alive, so no socket outlives the test. */
 function httpGet(url: string): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
