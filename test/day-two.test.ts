@@ -70,11 +70,11 @@ describe("adding a cluster creates its part and the remote secrets that join it,
     });
 });
 
-describe("a region joining or leaving the mesh changes the derived failover on every primary, and nothing else", () => {
+describe("a region joining or leaving the mesh changes the derived failover on every primary, and nothing else (besides the global Prometheus's file, which follows any cluster)", () => {
     test("a cluster in a new region: every primary's istiod values (meshConfig.localityLbSetting only)", async () => {
         const after = withClusters(base(), [...base().clusters, existing("onprem", { network: "net-dc", region: "dc-1" })]);
         const d = await graphDiff(parseMeshConfig(base()), after);
-        expect([d.deleted, d.changed]).toEqual([[], { "mesh-aws-east-istio-istiod": ["values"], "mesh-azure-west-istio-istiod": ["values"] }]);
+        expect([d.deleted, d.changed]).toEqual([[], { "mesh-aws-east-istio-istiod": ["values"], "mesh-azure-west-istio-istiod": ["values"], ...GLOBAL_VIEW }]);
         for (const p of ["aws-east", "azure-west"]) expect(failoverOnly(parseMeshConfig(base()), after, p)).toBe(true);
         expect(after.traffic.localityLoadBalancing.failover.map((f) => f.from)).toEqual(["us-east-1", "westeurope", "us-west-2", "dc-1"]);
     });
@@ -87,7 +87,7 @@ describe("a region joining or leaving the mesh changes the derived failover on e
         ];
         const given = { ...base(), traffic: { localityLoadBalancing: { failover } } };
         const d = await graphDiff(parseMeshConfig(given), withClusters(given, [...base().clusters, existing("onprem", { network: "net-dc", region: "dc-1" })]));
-        expect([d.deleted, d.changed]).toEqual([[], {}]);
+        expect([d.deleted, d.changed]).toEqual([[], GLOBAL_VIEW]);
     });
 });
 

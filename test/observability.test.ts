@@ -10,6 +10,7 @@ import * as YAML from "yaml";
 import { clusterPrometheusConfig, durationSeconds, federationJobName, globalPrometheusConfig, istioScrapeJobs, ISTIO_SCRAPE_JOBS } from "../components/observability/prometheus-config";
 import { configMapName, istiodObservabilityValues, grafanaChartValues, prometheusChartValues, prometheusServerSelector, telemetrySpec, TRACING_PROVIDER, DASHBOARD_CONFIG_MAPS, kialiChartValues } from "../components/observability/values";
 import { withObservability } from "../components/observability/istio";
+import { trafficMeshConfig } from "../components/istio/traffic";
 import { istiodValues } from "../components/istio/values";
 import { ConfigError, MeshConfig, parseMeshConfig } from "../stacks/config";
 import { DEFAULT_OBSERVABILITY_CHARTS } from "../stacks/observability";
@@ -102,6 +103,22 @@ describe("config", () => {
         expect(problems(withObs({ global: { cluster: "onprem" } }, mesh))).toEqual([expect.stringMatching(/^mesh:observability\.global\.sourceRanges: required: the global Prometheus runs in the existing cluster "onprem"/)]);
         expect(problems(withObs({ global: { cluster: "onprem", sourceRanges: ["203.0.113.0/24"] } }, mesh))).toEqual([]);
         expect(problems(withObs({ global: { cluster: "onprem" } }, { ...mesh, clusters: [...raw.clusters, { ...onprem, existing: { kubeconfig, egressCidrs: ["203.0.113.0/24"] } }] }))).toEqual([]);
+    });
+
+    test("with tracing on, mesh:policy may not add a second mesh-wide Telemetry, nor one of the same name", () => {
+        const tracing = { tracing: { collector: { service: "otel.obs.svc.cluster.local" } } };
+        const telemetry = (name: string, spec: Record<string, unknown>) => ({ apiVersion: "telemetry.istio.io/v1", kind: "Telemetry", metadata: { name }, spec });
+        const logs = { accessLogging: [{ providers: [{ name: "envoy" }] }] };
+        const withPolicy = (o: unknown, ...resources: unknown[]) => ({ ...withObs(o), policy: { resources } });
+        expect(problems(withPolicy(tracing, telemetry("logs", logs)))).toEqual([
+            expect.stringMatching(/^mesh:policy\.resources\[0\]: a Telemetry without selector next to the program's mesh-wide one for tracing .*MultipleTelemetriesWithoutWorkloadSelectors/),
+        ]);
+        expect(problems(withPolicy(tracing, telemetry("mesh-default", { selector: { matchLabels: { app: "a" } }, ...logs })))).toEqual([
+            "mesh:policy.resources[0].metadata.name: Telemetry/mesh-default is the program's tracing Telemetry (mesh:observability.tracing); choose another name",
+        ]);
+        // A workload's own Telemetry, or any with tracing off, is no clash.
+        expect(problems(withPolicy(tracing, telemetry("logs", { selector: { matchLabels: { app: "a" } }, ...logs })))).toEqual([]);
+        expect(problems(withPolicy({}, telemetry("logs", logs)))).toEqual([]);
     });
 
     test("charts from a local directory must be there; dashboards must exist", () => {
@@ -395,6 +412,16 @@ describe("under the mocks", () => {
         expect(mocks.ofType("kubernetes:telemetry.istio.io/v1:Telemetry")).toEqual([]);
     });
 
+    test("tracing during a canary upgrade: the Telemetry waits for every revision's istiod, each of which has the provider", async () => {
+        const raw = withObs({ tracing: { collector: { service: "otel-collector.observability.svc.cluster.local" } } });
+        const istio = { ...(raw.istio as Raw), revisions: [{ name: "default", version: "1.30.3" }, { name: "1-31-0", version: "1.31.0" }] };
+        const { mocks } = await runMesh(parseMeshConfig({ ...raw, istio }));
+        for (const c of ["aws-east", "azure-west"]) {
+            expect(mocks.named(`mesh-${c}-observability-telemetry`).dependsOn).toEqual(expect.arrayContaining([`mesh-${c}-istio-istiod`, `mesh-${c}-istio-istiod-1-31-0`]));
+            for (const r of [`mesh-${c}-istio-istiod`, `mesh-${c}-istio-istiod-1-31-0`]) expect(mocks.named(r).inputs.values.meshConfig.extensionProviders).toEqual([expect.objectContaining({ name: TRACING_PROVIDER })]);
+        }
+    });
+
     test("tracing: the same Telemetry on every primary, after the istiod that validates it; the provider in every istiod", async () => {
         const { mocks } = await runMesh(parseMeshConfig(withObs({ tracing: { collector: { service: "otel-collector.observability.svc.cluster.local" }, samplingPercentage: 5 } })));
         const telemetry = mocks.ofType("kubernetes:telemetry.istio.io/v1:Telemetry");
@@ -443,9 +470,11 @@ describe("under the mocks", () => {
 
     test("every part off: no observability resource, istiod values as before", async () => {
         const off = { accessLogs: { enabled: false }, metrics: { enabled: false }, global: { enabled: false }, grafana: { enabled: false } };
-        const { mocks } = await runMesh(parseMeshConfig(withObs(off)));
+        const config = parseMeshConfig(withObs(off));
+        const { mocks } = await runMesh(config);
         expect(mocks.resources.filter((r) => r.name.includes("observability"))).toEqual([]);
-        expect(mocks.named("mesh-aws-east-istio-istiod").inputs.values.meshConfig).toEqual({ trustDomain: "cluster.local" });
+        // Only what mesh:traffic sets (test/traffic.test.ts): no access log or tracing key left behind.
+        expect(mocks.named("mesh-aws-east-istio-istiod").inputs.values.meshConfig).toEqual({ ...trafficMeshConfig(config.traffic, config.istio.version), trustDomain: "cluster.local" });
     });
 });
 

@@ -72,8 +72,9 @@ export class ClusterObservability extends pulumi.ComponentResource {
             this.telemetry = new k8s.apiextensions.CustomResource(
                 `${name}-telemetry`,
                 { apiVersion: "telemetry.istio.io/v1", kind: "Telemetry", metadata: { name: TELEMETRY_NAME, namespace }, spec },
-                // Its CRD comes from base, and istiod validates it (and so must outlive it on destroy).
-                { ...k, dependsOn: [c.controlPlane.base, c.controlPlane.istiod] },
+                // Its CRD comes from base, and istiod validates it (and so must outlive it on destroy):
+                // every revision's istiod, as for mesh:policy's objects (components/mesh.ts).
+                { ...k, dependsOn: [c.controlPlane.base, ...c.controlPlane.istiods] },
             );
         }
 
