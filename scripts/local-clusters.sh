@@ -155,6 +155,17 @@ lb_ready() {
   [[ -n $(kc "$1" -n default get svc mesh-lb-probe -o jsonpath='{.status.loadBalancer.ingress[0]}' 2>/dev/null) ]]
 }
 
+create_cluster() {
+  local i=$1 name=$2 dir=$3
+  flock -o "$KWOK_WORKDIR/.create.lock" kwokctl create cluster --name "$name" --config "$dir/kwok.yaml" --runtime binary \
+    --kube-apiserver-port "$((PORT_BASE + i))" --kubeconfig "" --wait 120s \
+    --kube-apiserver-binary "$KWOK_KUBE_APISERVER_BINARY" \
+    --kube-controller-manager-binary "$KWOK_KUBE_CONTROLLER_MANAGER_BINARY" \
+    --kube-scheduler-binary "$KWOK_KUBE_SCHEDULER_BINARY" \
+    --kwok-controller-binary "$KWOK_CONTROLLER_BINARY" \
+    --etcd-binary "$KWOK_ETCD_BINARY" >>"$dir/create.log" 2>&1
+}
+
 up_one() {
   local i=$1 name="${PREFIX}c$i" dir="$CLUSTERS_DIR/c$i" start
   start=$(now)
@@ -165,16 +176,17 @@ up_one() {
     flock -o "$KWOK_WORKDIR/.create.lock" kwokctl start cluster --name "$name" >&2 || die "c$i: kwokctl start failed"
   else
     write_config "$dir/kwok.yaml"
+    : >"$dir/create.log"
     log "c$i: creating (kwok binary runtime, apiserver port $((PORT_BASE + i)))"
     # kwokctl picks free ports for etcd, controllers etc. when it starts them: serialise the
     # creations (a few seconds each), or parallel ones pick the same ports.
-    flock -o "$KWOK_WORKDIR/.create.lock" kwokctl create cluster --name "$name" --config "$dir/kwok.yaml" --runtime binary \
-      --kube-apiserver-port "$((PORT_BASE + i))" --kubeconfig "" --wait 120s \
-      --kube-apiserver-binary "$KWOK_KUBE_APISERVER_BINARY" \
-      --kube-controller-manager-binary "$KWOK_KUBE_CONTROLLER_MANAGER_BINARY" \
-      --kube-scheduler-binary "$KWOK_KUBE_SCHEDULER_BINARY" \
-      --kwok-controller-binary "$KWOK_CONTROLLER_BINARY" \
-      --etcd-binary "$KWOK_ETCD_BINARY" >"$dir/create.log" 2>&1 || { tail -30 "$dir/create.log" >&2; die "c$i: kwokctl create failed (log: $dir/create.log)"; }
+    # A creation interrupted earlier (a killed run, a full disk) leaves a cluster kwokctl does not
+    # list but will not create again ("already exists", then its CRDs fail): remove it, once.
+    create_cluster "$i" "$name" "$dir" || {
+      log "c$i: creation failed; removing what it left and creating it again"
+      kwokctl delete cluster --name "$name" >>"$dir/create.log" 2>&1 || true
+      create_cluster "$i" "$name" "$dir"
+    } || { tail -30 "$dir/create.log" >&2; die "c$i: kwokctl create failed (log: $dir/create.log)"; }
   fi
   # A self-contained kubeconfig (certificates inlined) with a stable path.
   kubectl --kubeconfig "$KWOK_WORKDIR/clusters/$name/kubeconfig.yaml" config view --minify --flatten >"$dir/kubeconfig.tmp"

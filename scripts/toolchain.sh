@@ -13,6 +13,7 @@
 #     env.sh          `source` it to get PATH, PULUMI_HOME, MESH_ISTIO_CHARTS, ...
 #
 # Usage: bash scripts/toolchain.sh [TOOL...]   (default: all tools)
+#        bash scripts/toolchain.sh --check [TOOL...]   exit 0 if built at the current pins; builds nothing
 #   TOOLS: pulumi langhost kubernetes k8s etcd kwok istio actionlint prometheus (default),
 #          istio_prev (only when named)
 # Env:   MESH_TOOLCHAIN_DIR   cache directory
@@ -336,6 +337,12 @@ EOF
 }
 
 main() {
+  if [[ ${1:-} == --check ]]; then
+    shift
+    local t
+    for t in "${@:-${DEFAULT_TOOLS[@]}}"; do up_to_date "$t" || return 1; done
+    return 0
+  fi
   local tools=("$@") t
   ((${#tools[@]})) || tools=("${DEFAULT_TOOLS[@]}")
   for t in "${tools[@]}"; do declare -F "build_$t" >/dev/null || die "unknown tool '$t' (tools: ${ALL_TOOLS[*]})"; done

@@ -16,6 +16,7 @@ import { checkObservability, ObservabilityConfig, TELEMETRY_NAME } from "./obser
 import { checkPolicy, MeshPolicyConfig } from "./policy";
 import { planMesh } from "./topology";
 import { ClusterRevisions, IstioRevision, resolveRevisions } from "./revisions";
+import { effectiveTokenGeneration, isCalendarDate } from "./token-schedule";
 
 /** The Istio release installed when `mesh:istio.version` is not set. */
 export const DEFAULT_ISTIO_VERSION = "1.30.3";
@@ -168,6 +169,16 @@ const remoteSecretsSchema = z.strictObject({
      * secret switched to it in place, then the old token deleted, so no istiod loses a cluster.
      */
     tokenGeneration: positiveInt.default(1),
+    /**
+     * Also rotate on a schedule: one generation more every `everyDays` from `since`, applied by
+     * the first `up` of each period (stacks/token-schedule.ts).
+     */
+    schedule: z
+        .strictObject({
+            everyDays: positiveInt,
+            since: z.string().refine(isCalendarDate, "must be a date like 2026-11-23 (UTC)"),
+        })
+        .optional(),
 });
 
 const accessSchema = z.strictObject({
@@ -366,7 +377,7 @@ const KNOWN_KEYS = ["meshId", "trustDomain", "istio", "pki", "clusters", "access
  * JSON-decoded) and returns it typed with defaults applied, or throws a ConfigError listing
  * every problem.
  */
-export function parseMeshConfig(raw: Record<string, unknown>): MeshConfig {
+export function parseMeshConfig(raw: Record<string, unknown>, today: Date = new Date()): MeshConfig {
     const problems: string[] = [];
     const check = <T extends z.ZodType>(schema: T, value: unknown, key: string): z.infer<T> | undefined => {
         const result = schema.safeParse(value);
@@ -407,7 +418,8 @@ export function parseMeshConfig(raw: Record<string, unknown>): MeshConfig {
         pki: pki!,
         clusters: clusters!,
         access: access!,
-        remoteSecrets: remoteSecrets!,
+        // From here on the generation is the one in effect today (the configured one plus the schedule's periods).
+        remoteSecrets: { ...remoteSecrets!, tokenGeneration: effectiveTokenGeneration(remoteSecrets!.tokenGeneration, remoteSecrets!.schedule, today) },
         availability: availability!,
         traffic: traffic!,
         policy: policy!,

@@ -7,6 +7,7 @@ import { DEPLOYER_ROLE_ARN } from "./support/mocks";
 import { writeKubeconfig } from "./support/run";
 import { multiPrimaryMultiNetwork, twoPrimariesAndRemote } from "./support/topologies";
 import { configProblems } from "./support/config";
+import { scratchDir } from "./support/scratch";
 
 const ADMINS = [DEPLOYER_ROLE_ARN];
 /** A valid EKS cluster; `extra.aws` is merged over its settings. */
@@ -71,7 +72,7 @@ describe("valid configuration", () => {
     });
 
     test("an existing cluster's kubeconfig is flattened to the chosen context", () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kc-"));
+        const dir = scratchDir("kubeconfig-");
         fs.writeFileSync(path.join(dir, "ca.pem"), "PEM");
         const file = path.join(dir, "config");
         fs.writeFileSync(

@@ -177,6 +177,67 @@ describe("reader token rotation", () => {
     });
 });
 
+describe("reader token rotation on a schedule (mesh:remoteSecrets.schedule)", () => {
+    const scheduled = (today: string, remoteSecrets: Record<string, unknown> = {}) =>
+        parseMeshConfig({ ...base(), remoteSecrets: { schedule: { everyDays: 90, since: "2026-01-01" }, ...remoteSecrets } }, new Date(today));
+
+    test.each([
+        ["2025-12-31T23:59:59Z", 1], // before the start: the configured generation
+        ["2026-01-01T00:00:00Z", 1],
+        ["2026-03-31T23:59:59Z", 1], // day 89
+        ["2026-04-01T00:00:00Z", 2], // day 90: the first period is over
+        ["2026-06-30T12:00:00Z", 3], // day 180
+        ["2028-01-01T00:00:00Z", 9], // two years without an up: one rotation catches up, not eight
+    ])("on %s the generation in effect is %d", (today, generation) => {
+        expect(scheduled(today).remoteSecrets.tokenGeneration).toBe(generation);
+    });
+
+    test("the configured generation is the base the periods add to", () => {
+        expect(scheduled("2026-04-01T00:00:00Z", { tokenGeneration: 5 }).remoteSecrets.tokenGeneration).toBe(6);
+    });
+
+    test("within a period every evaluation is the same graph; the first after it rotates, exactly as a bump does", async () => {
+        const a = await graphDiff(scheduled("2026-01-02T00:00:00Z"), scheduled("2026-03-30T00:00:00Z"));
+        expect([a.created, a.deleted, a.changed]).toEqual([[], [], {}]);
+        const bump = await graphDiff(parseMeshConfig(base()), parseMeshConfig({ ...base(), remoteSecrets: { tokenGeneration: 2 } }));
+        expect(await graphDiff(scheduled("2026-03-30T00:00:00Z"), scheduled("2026-04-02T00:00:00Z"))).toEqual(bump);
+    });
+
+    test("the outputs carry the generation in effect, which the next run compares with", async () => {
+        const { outputs } = await runMesh(scheduled("2026-04-01T00:00:00Z"));
+        expect(outputs.istio).toMatchObject({ readerTokenGeneration: 2 });
+    });
+
+    test.each([
+        [{ everyDays: 0, since: "2026-01-01" }, /^mesh:remoteSecrets\.schedule\.everyDays: /],
+        [{ everyDays: 90, since: "2026-02-30" }, /^mesh:remoteSecrets\.schedule\.since: must be a date like 2026-11-23 \(UTC\)/],
+        [{ everyDays: 90, since: "1 Jan 2026" }, /^mesh:remoteSecrets\.schedule\.since: must be a date like/],
+        [{ everyDays: 90 }, /^mesh:remoteSecrets\.schedule\.since: /],
+        [{ everyDays: 90, since: "2026-01-01", at: "03:00" }, /^mesh:remoteSecrets\.schedule\.at: unknown key/],
+    ])("a bad schedule %j is refused, naming the key", (schedule, message) => {
+        expect(() => parseMeshConfig({ ...base(), remoteSecrets: { schedule } })).toThrow(ConfigError);
+        try {
+            parseMeshConfig({ ...base(), remoteSecrets: { schedule } });
+        } catch (e) {
+            expect((e as ConfigError).problems.some((p) => message.test(p))).toBe(true);
+        }
+    });
+
+    test("a rotation the schedule brings on an istiod that cannot take it is refused, saying so", () => {
+        expect(deployedProblems(scheduled("2026-03-31T00:00:00Z"), { istio: { version: "1.29.1", readerTokenGeneration: 1 } })).toEqual([]);
+        expect(deployedProblems(scheduled("2026-04-01T00:00:00Z"), { istio: { version: "1.29.1", readerTokenGeneration: 1 } })).toEqual([
+            expect.stringMatching(/^mesh:remoteSecrets\.tokenGeneration \(with mesh:remoteSecrets\.schedule: every 90 days since 2026-01-01\): 1 → 2 .* \(or drop the schedule until then\)$/),
+        ]);
+    });
+
+    test("dropping a schedule would rotate back to an older token: refused, naming the generation to keep", () => {
+        expect(deployedProblems(parseMeshConfig(base()), { istio: { version: "1.31.0", readerTokenGeneration: 3 } })).toEqual([
+            "mesh:remoteSecrets.tokenGeneration: the generation in effect would go back from 3 to 1, which rotates every reader token; " +
+                "set tokenGeneration: 3 to keep the tokens in use (after removing a schedule, its periods no longer count)",
+        ]);
+    });
+});
+
 describe("a token rotation on an Istio that cannot take it is refused", () => {
     const rotate = (version: string) => parseMeshConfig({ ...base(), istio: { version }, remoteSecrets: { tokenGeneration: 2 } });
 

@@ -6,7 +6,6 @@
  */
 import * as crypto from "crypto";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { serializeProperties } from "@pulumi/pulumi/runtime/rpc";
 import { policies } from "../policy/policies";
@@ -15,6 +14,7 @@ import { parseMeshConfig } from "../stacks/config";
 import { ENVIRONMENTS, ROOT, stackFile } from "./support/environments";
 import { providerName } from "./support/mocks";
 import { runMesh, writeKubeconfig } from "./support/run";
+import { scratchDir } from "./support/scratch";
 
 const policyConfig = (env: string) => JSON.parse(fs.readFileSync(path.join(ROOT, "policy", "config", `${env}.json`), "utf8"));
 
@@ -62,7 +62,7 @@ describe("the policy pack on the program's own resources", () => {
     });
 
     test("a local-shaped mesh (existing clusters, charts from a directory, unprotected root) passes only where its config allows it", async () => {
-        const charts = fs.mkdtempSync(path.join(os.tmpdir(), "mesh-charts-"));
+        const charts = scratchDir("charts-");
         for (const c of ["base", "istiod", "gateway"]) {
             fs.mkdirSync(path.join(charts, c));
             fs.writeFileSync(path.join(charts, c, "Chart.yaml"), `name: ${c}\nversion: 1.29.1\n`);

@@ -9,13 +9,21 @@
 //    Gateway and VirtualService routing the port to istiod (samples/multicluster/expose-istiod.yaml),
 //    to the revision whose Service (`istiod` or `istiod-<rev>`) the route matching the TLS
 //    ClientHello's SNI names, as the gateway's Envoy chooses a filter chain (exact SNI before `*`).
-// Anything else is refused, as an unreachable address would be.
+// Anything else is refused, as an unreachable address would be. A connection through a load
+// balancer stays with the istiod it was routed to, as the gateway's TCP proxy keeps it, until its
+// route changes: then, as Envoy drains a changed filter chain, it is closed after the drain time.
 import * as net from "node:net";
 import { istioObjects, isReady, selects } from "./kube.mjs";
 
 export const ISTIOD_PORTS = [15012, 15017];
 const ADDRESS = /^198\.(18|19)\.(\d+)\.(\d+)$/;
 const ISTIOD_HOST = /^(istiod(?:-[a-z0-9-]+)?)\.istio-system(?:\.svc(?:\.cluster\.local)?)?$/;
+/**
+ * The gateway's drain time: Istio's default drainDuration (pkg/config/mesh/mesh.go), which
+ * pilot-agent gives Envoy as --drain-time-s with --drain-strategy immediate (pkg/envoy/proxy.go).
+ * A TCP proxy cannot signal a drain, so its connections on a changed filter chain last that long.
+ */
+const DRAIN_MS = 45_000;
 
 /** The first bytes a client sends (its TLS ClientHello), or nothing if it sends none soon. */
 function firstChunk(socket) {
@@ -60,6 +68,8 @@ export class Forwarder {
         this.clusters = clusters; // index → { lbs: LoadBalancers, istiod?: HostIstiod }
         this.log = log;
         this.cache = new Map();
+        /** Connections through a load balancer: where they were routed, and when they are closed. */
+        this.connections = new Set();
     }
 
     listen() {
@@ -69,7 +79,28 @@ export class Forwarder {
                 .on("error", (e) => this.log(`cannot listen on ${port}: ${e.message}`))
                 .listen(port, "0.0.0.0"),
         );
+        this.timer = setInterval(() => this.drain().catch((e) => this.log(`drain: ${e.message}`)), 2000);
         return this;
+    }
+
+    /** Closes the load balancer connections whose route has moved, once the drain time is over. */
+    async drain() {
+        if (this.draining) return;
+        this.draining = true;
+        try {
+            for (const conn of this.connections) {
+                if (conn.closeAt === undefined) {
+                    const now = await this.loadBalancerPath(conn.cluster, conn.local, conn.port, conn.sni);
+                    if (now.istiod === conn.istiod) continue;
+                    conn.closeAt = Date.now() + DRAIN_MS;
+                    this.log(`${conn.local}:${conn.port}${conn.sni ? ` (SNI ${conn.sni})` : ""}: route moved from ${conn.istiod.name} to ${now.istiod?.name ?? "nowhere"}; closing its connection in ${DRAIN_MS / 1000} s`);
+                } else if (Date.now() >= conn.closeAt) {
+                    conn.close();
+                }
+            }
+        } finally {
+            this.draining = false;
+        }
     }
 
     async route(socket, port) {
@@ -78,7 +109,8 @@ export class Forwarder {
         const cluster = m && this.clusters.get(Number(m[2]));
         const hello = await firstChunk(socket);
         const sni = serverName(hello);
-        const path = !cluster ? { why: "no cluster owns it" } : m[1] === "19" ? this.podPath(cluster, local) : await this.loadBalancerPath(cluster, local, port, sni);
+        const viaLoadBalancer = cluster && m[1] === "18";
+        const path = !cluster ? { why: "no cluster owns it" } : viaLoadBalancer ? await this.loadBalancerPath(cluster, local, port, sni) : this.podPath(cluster, local);
         const istiod = path.istiod;
         if (path.why || !istiod?.ready) {
             this.log(`refused ${local}:${port}${sni ? ` (SNI ${sni})` : ""}: ${path.why ?? `${istiod?.name ?? "istiod"} is not serving`}`);
@@ -90,6 +122,11 @@ export class Forwarder {
         if (hello.length > 0) upstream.write(hello);
         socket.pipe(upstream).pipe(socket);
         socket.resume();
+        if (viaLoadBalancer) {
+            const conn = { cluster, local, port, sni, istiod, closeAt: undefined, close: () => (socket.destroy(), upstream.destroy()) };
+            this.connections.add(conn);
+            socket.on("close", () => this.connections.delete(conn));
+        }
     }
 
     /** A pod IP: delivered to its istiod if it is a Ready istiod pod of that cluster. */
@@ -135,6 +172,8 @@ export class Forwarder {
     }
 
     close() {
+        clearInterval(this.timer);
+        for (const c of this.connections) c.close();
         for (const s of this.servers ?? []) s.close();
     }
 }

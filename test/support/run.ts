@@ -1,11 +1,11 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Mesh } from "../../components/mesh";
 import { meshOutputs } from "../../components/outputs";
 import { MeshConfig } from "../../stacks/config";
+import { scratchDir } from "./scratch";
 import { Delay, MeshMocks, MockWorld, setMeshMocks, StackState } from "./mocks";
 
 /** The value of an Output, once known. */
@@ -66,7 +66,7 @@ export function runMeshInChild(raw: Record<string, unknown>, options: { preview?
 
 /** A kubeconfig file with the given contexts, as an `existing` cluster would point at. */
 export function writeKubeconfig(contexts: Record<string, string>, current?: string): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mesh-kubeconfig-"));
+    const dir = scratchDir("kubeconfig-");
     const file = path.join(dir, "config");
     const names = Object.keys(contexts);
     const yaml = [

@@ -8,7 +8,7 @@ import { execFileSync, spawn } from "child_process";
 import { X509Certificate } from "crypto";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { cacerts, changes, configure, deploymentGenerations, distributedRoots, eventually, fingerprints, helmRevisions, istiodClusters, kubectl, kubectlJson, LocalCluster, meshCheck, meshConfig, meshStack, PROJECT, pulumiCli, REPO, servedChain, stepRecorder } from "./world";
+import { cacerts, changes, configure, deploymentGenerations, distributedRoots, eventually, fingerprints, helmRevisions, istiodClusters, kubeconfigOf, kubectl, kubectlJson, LocalCluster, meshCheck, meshConfig, meshStack, PROJECT, pulumiCli, REPO, servedChain, stepRecorder } from "./world";
 
 const base: LocalCluster[] = [
     { name: "c1", network: "net1" },
@@ -264,5 +264,58 @@ describe("faults during a change", () => {
         expect(watchedWith("c1", "c4")).toContain(tokenOf("c4", 3));
         expect(changes((await stack.preview(quiet)).changeSummary)).toEqual({});
         await syncedEverywhere(["c1", "c2", "c3", "c4"]);
+    });
+});
+
+describe("moving a remote to another primary, then promoting it", () => {
+    /** The mesh as the faults left it (c1, c2, c4 primaries), with c3 as given. */
+    const withC3 = (c3: LocalCluster) => ({ ...rotated([base[0], base[1], c3, c4], { rootGeneration: 2 }), remoteSecrets: { tokenGeneration: 3 } });
+    const injectsIn = (cluster: string): boolean => {
+        execFileSync("kubectl", ["--kubeconfig", kubeconfigOf(cluster), "apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: "moved", labels: { "istio-injection": "enabled" } } }) });
+        const pod = { apiVersion: "v1", kind: "Pod", metadata: { generateName: "probe-", namespace: "moved" }, spec: { containers: [{ name: "app", image: "registry.local/app:1" }] } };
+        const created = JSON.parse(execFileSync("kubectl", ["--kubeconfig", kubeconfigOf(cluster), "create", "--dry-run=server", "-o", "json", "-f", "-"], { input: JSON.stringify(pod), encoding: "utf8" }));
+        return (created.spec.containers ?? []).some((c: any) => c.name === "istio-proxy") || (created.spec.initContainers ?? []).some((c: any) => c.name === "istio-proxy");
+    };
+    /** Where c3's injector sends its calls: a URL (through c1's hostname load balancer) or its Service `istiod`. */
+    const injectorOf = (cluster: string) => {
+        const mwc = kubectlJson(cluster, "get", "mutatingwebhookconfiguration", "istio-sidecar-injector");
+        const cc = mwc.webhooks[0].clientConfig;
+        return cc.url ?? `service ${cc.service.namespace}/${cc.service.name}`;
+    };
+
+    test("moving c3 from c1 to c2 changes c3's webhooks and the two primaries' exposure, nothing of c4; both istiods keep watching it", async () => {
+        expect(injectorOf("c3")).toMatch(/^https:\/\/.*\.elb\.c1\.mesh\.test:15017\/inject\/cluster\/c3\/net\/net3$/);
+        const c4Before = deploymentGenerations("c4");
+        await configure(stack, withC3({ ...base[2], primary: "c2" }));
+        const preview = stepRecorder();
+        const summary = changes((await stack.preview(preview)).changeSummary);
+        expect(Object.keys(summary).filter((op) => !["create", "update", "delete"].includes(op))).toEqual([]);
+        expect(preview.changed().filter((s) => s.includes("mesh-c4-"))).toEqual([]);
+        await timed("up moving c3 to c2", () => stack.up(quiet));
+        // c2's load balancers have IPs: the Service path, whose EndpointSlice is c2's gateway.
+        expect(injectorOf("c3")).toBe("service istio-system/istiod");
+        expect(kubectl("c3", "-n", "istio-system", "get", "endpointslices", "-l", "kubernetes.io/service-name=istiod", "-o", "jsonpath={.items[*].endpoints[*].addresses[*]}")).toMatch(/^198\.18\.2\./);
+        await eventually("c3's pods to be injected through c2", 90, async () => injectsIn("c3"));
+        expect(deploymentGenerations("c4")).toEqual(c4Before);
+        await syncedEverywhere(["c1", "c2", "c3", "c4"]);
+        expect(changes((await stack.preview(quiet)).changeSummary)).toEqual({});
+    });
+
+    test("promoting c3 gives it a CA, a full istiod and remote secrets for every other cluster; its istiod syncs them and injects its pods", async () => {
+        await configure(stack, withC3({ name: "c3", network: "net3" }));
+        const preview = stepRecorder();
+        const summary = changes((await stack.preview(preview)).changeSummary);
+        expect(Object.keys(summary).filter((op) => !["create", "update", "delete"].includes(op))).toEqual([]);
+        expect(preview.changed().filter((s) => s.includes("mesh-c4-") && !s.includes("remote-c3"))).toEqual([]);
+        await timed("up promoting c3", () => stack.up(quiet));
+        expect(Object.keys(cacerts("c3")).sort()).toEqual(["ca-cert.pem", "ca-key.pem", "cert-chain.pem", "root-cert.pem"]);
+        await eventually("istiod of c3 to sync c1, c2, c4", 120, async () => {
+            const synced = (await istiodClusters(3).catch(() => [])).filter((c) => c.syncStatus === "synced").map((c) => c.id);
+            return ["c1", "c2", "c4"].every((c) => synced.includes(c));
+        });
+        await syncedEverywhere(["c1", "c2", "c3", "c4"]);
+        await eventually("c3's pods to be injected by its own istiod", 90, async () => injectsIn("c3"));
+        expect(changes((await stack.preview(quiet)).changeSummary)).toEqual({});
+        kubectl("c3", "delete", "namespace", "moved", "--ignore-not-found", "--wait=false");
     });
 });

@@ -166,7 +166,10 @@ test("moving the default tag on c1 changes c1 alone: its namespaces and gateway 
     await eventually("c1's gateway to be re-injected by the canary", 120, () => gatewayProxyVersions("c1").join() === NEW);
     expect(gatewayProxyVersions("c2")).toEqual([OLD]);
     expect(Object.fromEntries(["c2", "c4"].map((c) => [c, deploymentGenerations(c)]))).toEqual(others);
-    // c3's own tag has not moved, but its webhooks reach c1 by URL, where the default tag now is the canary.
+    // c3's own tag has not moved, but its webhooks reach c1 by URL, where the default tag now is the
+    // canary: once c1's gateway has drained the connections its old route kept (45 s, Istio's
+    // drainDuration; the local cloud's forwarder does the same), c3's API server reaches the canary.
+    await eventually("c3's webhooks to reach c1's canary", 120, () => injectedVersion("c3", "rev-tagged") === NEW);
     expect(injection()).toEqual({ c1: { tagged: NEW, canary: NEW }, c2: { tagged: OLD, canary: NEW }, c3: { tagged: NEW, canary: NEW }, c4: { tagged: OLD, canary: NEW } });
     const mwc = kubectlJson("c1", "get", "mutatingwebhookconfigurations");
     expect(mwc.items.map((w: any) => w.metadata.name).sort()).toEqual([`istio-revision-tag-default`, `istio-sidecar-injector-${CANARY}`]);
