@@ -8,7 +8,6 @@ import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
-import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { federationJobName, globalPrometheusConfig } from "../components/observability/prometheus-config";
@@ -16,6 +15,7 @@ import { parseMeshConfig } from "../stacks/config";
 import { stackFile } from "./support/environments";
 import { findTool } from "./support/observability";
 import { runMesh } from "./support/run";
+import { scratchDir } from "./support/scratch";
 
 const promtool = findTool("promtool");
 const prometheus = findTool("prometheus");
@@ -24,7 +24,7 @@ const missing = (tool: string) =>
 if (!promtool) console.warn(missing("promtool"));
 if (!prometheus) console.warn(missing("prometheus"));
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mesh-prometheus-"));
+const dir = scratchDir("mesh-prometheus-");
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** Every prometheus.yml a stack's program writes, by resource name. */
