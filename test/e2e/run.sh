@@ -417,11 +417,13 @@ global_loads() {  # the global file in a real prometheus on 127.0.0.1, stopped a
   prometheus --config.file="$f" --web.listen-address="127.0.0.1:$port" --storage.tsdb.path="$TMP/prometheus-data" >"$TMP/prometheus.log" 2>&1 &
   pid=$!
   retry 60 curl -sf "http://127.0.0.1:$port/-/ready" >/dev/null || rc=1
-  if ((rc == 0)); then
-    targets="$(curl -sf "http://127.0.0.1:$port/api/v1/targets")" || rc=1
-    jq -e '[.data.activeTargets[] | select(.labels.job | startswith("federate-")) | "\(.labels.job) \(.labels.cluster)"] | sort == ["federate-c1 c1", "federate-c2 c2", "federate-c3 c3", "federate-c4 c4"]' <<<"$targets" >/dev/null ||
-      { jq -c '[.data.activeTargets[] | .labels]' <<<"$targets"; rc=1; }
-  fi
+  # Ready comes before the targets: the discovery manager hands them to the scrape manager at most
+  # every 5 s (discovery/manager.go updatert), so they are polled for.
+  targets_listed() {
+    curl -sf "http://127.0.0.1:$1/api/v1/targets" | jq -ce '[.data.activeTargets[] | select(.labels.job | startswith("federate-")) | "\(.labels.job) \(.labels.cluster)"] | sort |
+      if . == ["federate-c1 c1", "federate-c2 c2", "federate-c3 c3", "federate-c4 c4"] then . else error("targets: \(.)") end'
+  }
+  if ((rc == 0)); then retry 30 targets_listed "$port" >/dev/null || { curl -s "http://127.0.0.1:$port/api/v1/targets" | jq -c '[.data.activeTargets[] | .labels]'; rc=1; }; fi
   kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
   ((rc == 0)) || { tail -20 "$TMP/prometheus.log"; return 1; }
 }
