@@ -13,6 +13,8 @@ import { MeshPolicy } from "./istio/policy";
 import { remoteSecret } from "./istio/remote-secret";
 import { ClusterAccess } from "./access";
 import { MeshPki } from "./pki";
+import { ClusterObservability, GlobalObservability, observeMesh } from "./observability";
+import { withObservability } from "./observability/istio";
 
 export interface MeshCluster {
     readonly plan: ClusterPlan;
@@ -29,12 +31,14 @@ export class Mesh extends pulumi.ComponentResource {
     readonly clusters: ReadonlyMap<string, MeshCluster>;
     /** Per cluster with teams: their namespaces and scoped credentials. */
     readonly access: ReadonlyMap<string, ClusterAccess>;
+    /** Metrics per cluster, the global Prometheus, Grafana, tracing and Kiali (components/observability). */
+    readonly observability: { readonly clusters: ReadonlyMap<string, ClusterObservability>; readonly global?: GlobalObservability };
 
     constructor(name: string, readonly config: MeshConfig, opts?: pulumi.ComponentResourceOptions) {
         super("mesh:index:Mesh", name, {}, opts);
         const o = { parent: this };
         const plan = (this.plan = planMesh(config));
-        const mesh = { meshId: config.meshId, trustDomain: config.trustDomain, istio: config.istio, availability: config.availability, traffic: config.traffic };
+        const mesh = { meshId: config.meshId, trustDomain: config.trustDomain, istio: withObservability(config.istio, config.observability), availability: config.availability, traffic: config.traffic };
         const readerTokenGeneration = config.remoteSecrets.tokenGeneration;
         this.pki = new MeshPki(`${name}-pki`, { meshId: config.meshId, pki: config.pki }, o);
 
@@ -94,6 +98,9 @@ export class Mesh extends pulumi.ComponentResource {
             if (g) clusters.set(clusterName, { ...c, gateway: g });
         }
         this.clusters = clusters;
+        // In mesh:clusters' order, which the global Prometheus's file follows.
+        const inOrder = new Map(config.clusters.map((c) => [c.name, clusters.get(c.name)!]));
+        this.observability = observeMesh(name, { meshId: config.meshId, config: config.observability, timeoutSeconds: config.istio.timeoutSeconds, clusters: inOrder }, o);
 
         // Teams need nothing of Istio: their namespaces only carry the injection label.
         this.access = new Map(

@@ -12,6 +12,7 @@ import { expandHome, readKubeconfig } from "./kubeconfig";
 import { atLeast } from "./istio-version";
 import { deriveFailover, meshRegions } from "./failover";
 import { deploymentModelProblems } from "./models";
+import { checkObservability, ObservabilityConfig, TELEMETRY_NAME } from "./observability";
 import { checkPolicy, MeshPolicyConfig } from "./policy";
 import { planMesh } from "./topology";
 import { ClusterRevisions, IstioRevision, resolveRevisions } from "./revisions";
@@ -357,6 +358,8 @@ export interface MeshConfig {
     readonly traffic: TrafficConfig;
     /** Mesh-wide Istio objects, the same on every primary (stacks/policy.ts). */
     readonly policy: MeshPolicyConfig;
+    /** Metrics, the global view, Grafana, tracing, access logs, Kiali (stacks/observability.ts). */
+    readonly observability: ObservabilityConfig;
 }
 
 /** Every problem found in the configuration, each naming its key. */
@@ -367,7 +370,7 @@ export class ConfigError extends Error {
     }
 }
 
-const KNOWN_KEYS = ["meshId", "trustDomain", "istio", "pki", "clusters", "access", "remoteSecrets", "availability", "traffic", "policy"];
+const KNOWN_KEYS = ["meshId", "trustDomain", "istio", "pki", "clusters", "access", "remoteSecrets", "availability", "traffic", "policy", "observability"];
 
 /**
  * Validates the raw `mesh:*` configuration (key without namespace → value, values already
@@ -404,6 +407,8 @@ export function parseMeshConfig(raw: Record<string, unknown>, today: Date = new 
     if (istioConfig && availability && traffic) checkOwnedValues(istioConfig, traffic, problems);
     const policy = checkPolicy(raw.policy, check, problems);
     if (traffic && policy) problems.push(...outlierClashes(traffic, policy));
+    const observability = checkObservability(raw.observability, clusters, check, problems);
+    if (policy && observability) problems.push(...telemetryClashes(policy, observability));
 
     if (problems.length > 0) throw new ConfigError(problems);
     return {
@@ -418,6 +423,7 @@ export function parseMeshConfig(raw: Record<string, unknown>, today: Date = new 
         availability: availability!,
         traffic: traffic!,
         policy: policy!,
+        observability: observability!,
     };
 }
 
@@ -525,6 +531,29 @@ function outlierClashes(traffic: TrafficConfig, policy: MeshPolicyConfig): strin
         r.kind === "DestinationRule" && (r.metadata.name === "default" || r.spec.host === host)
             ? [`mesh:policy.resources[${i}]: a DestinationRule ${r.metadata.name === "default" ? 'named "default"' : `for host "${host}"`} clashes with the mesh-wide outlier-detection rule (mesh:traffic.outlierDetection); set its settings there, or turn it off with { enabled: false }`]
             : [],
+    );
+}
+
+/**
+ * With tracing on, the program puts its own mesh-wide Telemetry (`mesh-default`, istio-system, no
+ * selector) on every primary. A mesh:policy Telemetry without selector or targetRefs would be a
+ * second one in the root namespace, of which Istio applies only one (pilot/pkg/model/telemetry.go
+ * takes the oldest; istioctl analyze: MultipleTelemetriesWithoutWorkloadSelectors), so which of the
+ * two counts would depend on creation order; one of the same name would be the same object twice.
+ */
+function telemetryClashes(policy: MeshPolicyConfig, observability: ObservabilityConfig): string[] {
+    if (!observability.tracing.enabled) return [];
+    return policy.resources.flatMap((r, i) =>
+        r.kind !== "Telemetry"
+            ? []
+            : r.metadata.name === TELEMETRY_NAME
+              ? [`mesh:policy.resources[${i}].metadata.name: Telemetry/${TELEMETRY_NAME} is the program's tracing Telemetry (mesh:observability.tracing); choose another name`]
+              : r.spec.selector === undefined && r.spec.targetRefs === undefined
+                ? [
+                      `mesh:policy.resources[${i}]: a Telemetry without selector next to the program's mesh-wide one for tracing (mesh:observability.tracing, Telemetry/${TELEMETRY_NAME}); ` +
+                          `Istio applies one mesh-wide Telemetry (istioctl analyze: MultipleTelemetriesWithoutWorkloadSelectors): give it a selector, or turn tracing off (mesh:observability.tracing.enabled: false) and trace from this one`,
+                  ]
+                : [],
     );
 }
 

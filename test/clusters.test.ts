@@ -286,7 +286,8 @@ describe("cloud SDKs load only for clusters on their cloud", () => {
     // @pulumi/aws and @pulumi/azure-native are the largest modules of the program
     // (components/clusters/index.ts): a mesh of existing clusters never loads them.
     test.each([
-        ["existing clusters only", [onprem("a"), onprem("b")], []],
+        // The global Prometheus's cluster (a) needs its egress known: federation load balancers admit only it.
+        ["existing clusters only", [onprem("a", { egressCidrs: ["203.0.113.0/24"] }), onprem("b")], []],
         ["EKS and an existing cluster", [eks("a"), onprem("b")], ["aws"]],
         ["AKS and an existing cluster", [aks("a"), onprem("b")], ["azure-native"]],
         ["EKS and AKS", [eks("a"), aks("b")], ["aws", "azure-native"]],

@@ -18,6 +18,13 @@ const existing = (name: string, extra: Record<string, unknown>) => ({ name, prov
 const withClusters = (raw: Raw, clusters: Record<string, unknown>[]) => parseMeshConfig({ ...raw, clusters });
 
 /**
+ * The one change outside a cluster's own part when clusters come and go: the global Prometheus
+ * (in aws-east) federates every cluster, so its file lists one job more or less (the config reloader
+ * picks it up; nothing restarts).
+ */
+const GLOBAL_VIEW = { "mesh-aws-east-observability-global-prometheus-config": ["data"] };
+
+/**
  * Whether a primary's istiod values differ between two configs only in the failover derived from the
  * clusters' regions (meshConfig.localityLbSetting): a ConfigMap change istiod reloads, no restart.
  */
@@ -39,21 +46,21 @@ describe("adding a cluster creates its part and the remote secrets that join it,
     test("a primary on a new network", async () => {
         const d = await graphDiff(parseMeshConfig(base()), withClusters(base(), [...base().clusters, existing("onprem", { network: "net-dc" })]));
         expect(d.deleted).toEqual([]);
-        expect(d.changed).toEqual({});
+        expect(d.changed).toEqual(GLOBAL_VIEW);
         expect(d.created.filter((n) => !own("onprem", [n]).length)).toEqual(["mesh-aws-east-istio-remote-onprem", "mesh-azure-west-istio-remote-onprem"]);
         expect(own("onprem", d.created)).toEqual(expect.arrayContaining(["mesh-onprem-istio-istiod", "mesh-onprem-istio-cacerts", "mesh-pki-onprem-cert", "mesh-onprem-istio-remote-aws-west"]));
     });
 
     test("a remote of a primary that already serves one", async () => {
         const d = await graphDiff(parseMeshConfig(base()), withClusters(base(), [...base().clusters, existing("edge", { network: "net-edge", role: "remote", primary: "aws-east" })]));
-        expect([d.deleted, d.changed]).toEqual([[], {}]);
+        expect([d.deleted, d.changed]).toEqual([[], GLOBAL_VIEW]);
         expect(d.created.filter((n) => !own("edge", [n]).length)).toEqual(["mesh-aws-east-istio-remote-edge", "mesh-azure-west-istio-remote-edge"]);
     });
 
     test("the first remote of a primary: that primary's istiod starts serving remotes (its only restart), and exposes istiod", async () => {
         const d = await graphDiff(parseMeshConfig(base()), withClusters(base(), [...base().clusters, existing("edge", { network: "net-westeurope", role: "remote", primary: "azure-west" })]));
         expect(d.deleted).toEqual([]);
-        expect(d.changed).toEqual({ "mesh-azure-west-istio-istiod": ["values"] });
+        expect(d.changed).toEqual({ "mesh-azure-west-istio-istiod": ["values"], ...GLOBAL_VIEW });
         expect(d.created.filter((n) => !own("edge", [n]).length)).toEqual([
             "mesh-aws-east-istio-remote-edge",
             "mesh-azure-west-istio-istiod-gateway",
@@ -63,11 +70,11 @@ describe("adding a cluster creates its part and the remote secrets that join it,
     });
 });
 
-describe("a region joining or leaving the mesh changes the derived failover on every primary, and nothing else", () => {
+describe("a region joining or leaving the mesh changes the derived failover on every primary, and nothing else (besides the global Prometheus's file, which follows any cluster)", () => {
     test("a cluster in a new region: every primary's istiod values (meshConfig.localityLbSetting only)", async () => {
         const after = withClusters(base(), [...base().clusters, existing("onprem", { network: "net-dc", region: "dc-1" })]);
         const d = await graphDiff(parseMeshConfig(base()), after);
-        expect([d.deleted, d.changed]).toEqual([[], { "mesh-aws-east-istio-istiod": ["values"], "mesh-azure-west-istio-istiod": ["values"] }]);
+        expect([d.deleted, d.changed]).toEqual([[], { "mesh-aws-east-istio-istiod": ["values"], "mesh-azure-west-istio-istiod": ["values"], ...GLOBAL_VIEW }]);
         for (const p of ["aws-east", "azure-west"]) expect(failoverOnly(parseMeshConfig(base()), after, p)).toBe(true);
         expect(after.traffic.localityLoadBalancing.failover.map((f) => f.from)).toEqual(["us-east-1", "westeurope", "us-west-2", "dc-1"]);
     });
@@ -80,7 +87,7 @@ describe("a region joining or leaving the mesh changes the derived failover on e
         ];
         const given = { ...base(), traffic: { localityLoadBalancing: { failover } } };
         const d = await graphDiff(parseMeshConfig(given), withClusters(given, [...base().clusters, existing("onprem", { network: "net-dc", region: "dc-1" })]));
-        expect([d.deleted, d.changed]).toEqual([[], {}]);
+        expect([d.deleted, d.changed]).toEqual([[], GLOBAL_VIEW]);
     });
 });
 
@@ -88,7 +95,7 @@ describe("removing a cluster deletes its part and the remote secrets that watch 
     test("a primary that serves no remote (its region leaves the derived failover: see below)", async () => {
         const after = withClusters(base(), base().clusters.filter((c) => c.name !== "azure-west"));
         const d = await graphDiff(parseMeshConfig(base()), after);
-        expect([d.created, d.changed]).toEqual([[], { "mesh-aws-east-istio-istiod": ["values"] }]);
+        expect([d.created, d.changed]).toEqual([[], { "mesh-aws-east-istio-istiod": ["values"], ...GLOBAL_VIEW }]);
         expect(d.deleted.filter((n) => !own("azure-west", [n]).length)).toEqual(["mesh-aws-east-istio-remote-azure-west"]);
         expect(failoverOnly(parseMeshConfig(base()), after, "aws-east")).toBe(true);
     });
@@ -97,7 +104,7 @@ describe("removing a cluster deletes its part and the remote secrets that watch 
         const d = await graphDiff(parseMeshConfig(base()), withClusters(base(), base().clusters.filter((c) => c.name !== "aws-west")));
         expect(d.created).toEqual([]);
         // azure-west's istiod: only the derived failover, which no longer names us-west-2.
-        expect(d.changed).toEqual({ "mesh-aws-east-istio-istiod": ["values"], "mesh-azure-west-istio-istiod": ["values"] });
+        expect(d.changed).toEqual({ "mesh-aws-east-istio-istiod": ["values"], "mesh-azure-west-istio-istiod": ["values"], ...GLOBAL_VIEW });
         expect(failoverOnly(parseMeshConfig(base()), withClusters(base(), base().clusters.filter((c) => c.name !== "aws-west")), "azure-west")).toBe(true);
         expect(d.deleted.filter((n) => !own("aws-west", [n]).length)).toEqual([
             "mesh-aws-east-istio-istiod-gateway",

@@ -30,6 +30,8 @@ function localLike(): Record<string, unknown> {
             { name: "c3", provider: "existing", network: "net3", role: "remote", primary: "c1", existing: existing("c3") },
             { name: "c4", provider: "existing", network: "net2", role: "remote", primary: "c2", existing: existing("c4") },
         ],
+        // No in-cluster Prometheus: the picture is about Istio (Pulumi.local.yaml installs one from test/e2e/charts).
+        observability: { metrics: { enabled: false }, global: { enabled: false }, grafana: { enabled: false } },
     };
 }
 

@@ -78,6 +78,8 @@ describe("the policy pack on the program's own resources", () => {
                 { name: "c3", provider: "existing", network: "net3", role: "remote", primary: "c1", existing: { kubeconfig: kubeconfig("c3") } },
             ],
             access: { teams: [{ name: "team-a", namespaces: ["team-a"] }] },
+            // No in-cluster Prometheus: these policies are about Istio (Pulumi.local.yaml installs one from test/e2e/charts).
+            observability: { metrics: { enabled: false }, global: { enabled: false }, grafana: { enabled: false } },
         };
         const resources = await stackResources(raw);
         expect(await runPolicies(policies, resources, policyConfig("local"))).toEqual([]);

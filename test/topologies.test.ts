@@ -27,7 +27,7 @@ function commonChecks(topology: () => Record<string, unknown>) {
 
     test("every Kubernetes resource names its own cluster's provider", () => {
         for (const r of kube(run)) {
-            const cluster = r.name.replace(/^mesh-/, "").split(/-(istio|eastwest)/)[0];
+            const cluster = r.name.replace(/^mesh-/, "").split(/-(istio|eastwest|observability)/)[0];
             expect([r.name, providerName(r.provider)]).toEqual([r.name, `mesh-${cluster}-k8s`]);
         }
     });
@@ -86,8 +86,10 @@ function commonChecks(topology: () => Record<string, unknown>) {
         for (const c of config.clusters) {
             const v = reveal(release(run, c.name, "istiod").inputs.values);
             expect(v.global).toMatchObject({ meshID: config.meshId, network: c.network, multiCluster: { clusterName: c.name } });
-            // Primaries also carry the traffic defaults (test/traffic.test.ts); remotes have no mesh config of their own.
-            expect(v.meshConfig).toEqual(c.role === "remote" ? { trustDomain: config.trustDomain } : { ...trafficMeshConfig(config.traffic, config.istio.version), trustDomain: config.trustDomain });
+            // Primaries also carry the traffic defaults (test/traffic.test.ts); every istiod the JSON
+            // access logs, mesh:observability's default (test/observability.test.ts).
+            const logs = { accessLogFile: "/dev/stdout", accessLogEncoding: "JSON" };
+            expect(v.meshConfig).toEqual(c.role === "remote" ? { trustDomain: config.trustDomain, ...logs } : { ...trafficMeshConfig(config.traffic, config.istio.version), trustDomain: config.trustDomain, ...logs });
             const base = reveal(release(run, c.name, "base").inputs);
             expect(base).toMatchObject({ name: "istio-base", namespace: "istio-system" });
             if (c.role === "remote") {
@@ -210,7 +212,11 @@ describe("multi-primary, multi-network across aws, azure and existing", () => {
         expect(names("pulumi:providers:aws")).toEqual(["mesh-aws-east-aws"]);
         expect(names("pulumi:providers:azure-native")).toEqual(["mesh-azure-west-azure"]);
         expect(names(RELEASE)).toEqual(
-            ["aws-east", "azure-west", "onprem"].flatMap((c) => [`mesh-${c}-eastwest-release`, `mesh-${c}-istio-base`, `mesh-${c}-istio-istiod`]).sort(),
+            [
+                ...["aws-east", "azure-west", "onprem"].flatMap((c) => [`mesh-${c}-eastwest-release`, `mesh-${c}-istio-base`, `mesh-${c}-istio-istiod`, `mesh-${c}-observability-prometheus`]),
+                "mesh-aws-east-observability-global-prometheus",
+                "mesh-aws-east-observability-global-grafana",
+            ].sort(),
         );
         expect(names("tls:index/locallySignedCert:LocallySignedCert")).toEqual(["mesh-pki-aws-east-cert", "mesh-pki-azure-west-cert", "mesh-pki-onprem-cert"]);
     });

@@ -63,7 +63,7 @@ if [[ ${LOCAL_SKIP_TOOLCHAIN:-} != 1 ]]; then
   source scripts/local-env.sh
 fi
 ensure_packages openssl jq curl ip:iproute2 getent:libc-bin
-need_tools pulumi kubectl kwokctl istioctl pilot-discovery openssl jq curl node ip
+need_tools pulumi kubectl kwokctl istioctl pilot-discovery promtool prometheus openssl jq curl node ip
 timed "clusters up" bash scripts/local-clusters.sh up "${#CLUSTERS[@]}" 2>"$TMP/clusters.log" || abort "local clusters start" "$(cat "$TMP/clusters.log")"
 pass "${#CLUSTERS[@]} local clusters and the local cloud are up (token controller and load balancers verified)"
 if [[ ! -d node_modules/@pulumi/pulumi || package-lock.json -nt node_modules/.package-lock.json ]]; then npm ci --no-audit --no-fund >/dev/null 2>&1 || abort "npm ci"; fi
@@ -330,6 +330,116 @@ no_mesh_policy() {  # a remote: no object of the program's policy (its base char
   [[ -z $out ]] || { echo "$out"; return 1; }
 }
 for c in "${REMOTES[@]}"; do check "$c (remote) carries no mesh-wide policy objects (its primary's istiod serves it their effect)" no_mesh_policy "$c"; done
+
+# ------------------------------------------------------------------ observability (mesh:observability)
+# Pulumi.local.yaml: a Prometheus in every cluster (release prometheus, upstream chart 28.13.0 kept in
+# test/e2e/charts, no volume), the global one in c1 (release prometheus-global, the first primary)
+# federating all four, the federation load balancers of c2..c4 admitting 198.18.0.0/15, JSON access
+# logs, tracing at 5% to one collector. kwok runs no Prometheus process: what is checked is what the
+# API servers hold (Helm's records, Deployments, Services, the files Prometheus would load), the
+# files through the real promtool, and the global file loaded by a real prometheus on this host.
+OBS_CHART=28.13.0
+OBS_GLOBAL=c1
+yaml_json() {  # stdin YAML → JSON
+  node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.stringify(require(process.argv[1]).parse(s))))' "$MESH_REPO/node_modules/yaml"
+}
+prometheus_file() {  # prometheus_file CLUSTER CONFIGMAP → path of its prometheus.yml, copied to $TMP
+  local f="$TMP/$1-$2.yml"
+  kc "$1" -n istio-system get configmap "$2" -o jsonpath='{.data.prometheus\.yml}' >"$f" || return 1
+  [[ -s $f ]] || { echo "ConfigMap $2 has no prometheus.yml"; return 1; }
+  echo "$f"
+}
+# A release of the prometheus chart as configured, and its server Deployment ready with the program's file.
+prometheus_release() {  # prometheus_release CLUSTER RELEASE RETENTION
+  local c=$1 r=$2 retention=$3 j d
+  j="$(release_json "$c" "$r")" || { echo "no deployed Helm release $r"; return 1; }
+  jq -e --arg v "$OBS_CHART" --arg r "$r" --arg t "$retention" '.chart.metadata.name == "prometheus" and .chart.metadata.version == $v and
+    .config.server.fullnameOverride == $r and .config.server.configMapOverrideName == "mesh-config" and .config.server.retention == $t and
+    .config.server.persistentVolume.enabled == false and .config.server.podLabels["sidecar.istio.io/inject"] == "false" and
+    ([.config.alertmanager.enabled, .config["kube-state-metrics"].enabled, .config["prometheus-node-exporter"].enabled, .config["prometheus-pushgateway"].enabled] == [false, false, false, false])' <<<"$j" >/dev/null ||
+    { jq '{chart: (.chart.metadata | {name, version}), config}' <<<"$j"; return 1; }
+  d="$(kc "$c" -n istio-system get deploy "$r" -o json)" || return 1
+  jq -e --arg cm "$r-mesh-config" --arg t "--storage.tsdb.retention.time=$retention" '(.status.readyReplicas // 0) >= 1 and
+    [.spec.template.spec.volumes[] | select(.name == "config-volume") | .configMap.name] == [$cm] and
+    ([.spec.template.spec.containers[] | select(.name == "prometheus-server") | .args[]] | index($t) != null and index("--config.file=/etc/config/prometheus.yml") != null)' <<<"$d" >/dev/null ||
+    { jq '{ready: .status.readyReplicas, volumes: .spec.template.spec.volumes, args: [.spec.template.spec.containers[] | {name, args}]}' <<<"$d"; return 1; }
+}
+cluster_prometheus() {
+  local c=$1 f
+  prometheus_release "$c" prometheus 24h || return 1
+  kc "$c" get clusterrole prometheus >/dev/null || { echo "no ClusterRole for Kubernetes service discovery"; return 1; }
+  f="$(prometheus_file "$c" prometheus-mesh-config)" || return 1
+  yaml_json <"$f" | jq -e --arg c "$c" --arg n "${NETWORK[$c]}" '.global.external_labels == {mesh: "local-mesh", cluster: $c, network: $n} and
+    [.scrape_configs[].job_name] == ["kubernetes-pods", "kubernetes-pods-slow", "kubernetes-service-endpoints", "kubernetes-service-endpoints-slow", "prometheus"] and .remote_write == null' >/dev/null ||
+    { cat "$f"; return 1; }
+  promtool check config "$f" || return 1
+}
+for c in "${CLUSTERS[@]}"; do check "$c: Prometheus (chart $OBS_CHART, release prometheus) ready, reading the program's file: Istio's jobs, mesh/cluster/network labels; promtool check config passes" cluster_prometheus "$c"; done
+federation_lb() {
+  local c=$1 j a
+  j="$(kc "$c" -n istio-system get svc prometheus-federation -o json)" || return 1
+  jq -e '.spec.type == "LoadBalancer" and .spec.loadBalancerSourceRanges == ["198.18.0.0/15"] and ([.spec.ports[] | [.port, .targetPort]] == [[9090, 9090]]) and
+    .spec.selector == {"app.kubernetes.io/component": "server", "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/instance": "prometheus"}' <<<"$j" >/dev/null ||
+    { jq .spec <<<"$j"; return 1; }
+  a="$(jq -r '.status.loadBalancer.ingress[0] | .ip // .hostname // empty' <<<"$j")"
+  [[ -n $a ]] || { echo "the load balancer has no address"; return 1; }
+  # It selects the Prometheus server's pods (the chart's labels).
+  [[ -n $(kc "$c" -n istio-system get pods -l app.kubernetes.io/component=server,app.kubernetes.io/name=prometheus,app.kubernetes.io/instance=prometheus -o name) ]] || { echo "its selector finds no Prometheus pod"; return 1; }
+  echo "$a:9090" >"$TMP/federation-$c"
+}
+for c in "${CLUSTERS[@]}"; do
+  [[ $c == "$OBS_GLOBAL" ]] && continue
+  check "$c: federation load balancer prometheus-federation (9090, admits 198.18.0.0/15 only) in front of its Prometheus, with an address" federation_lb "$c"
+done
+check "$OBS_GLOBAL (global cluster) has no federation load balancer: the global Prometheus reaches its own cluster's by Service" bash -c "! kubectl --kubeconfig '$MESH_LOCAL_STATE/clusters/$OBS_GLOBAL/kubeconfig' -n istio-system get svc prometheus-federation 2>/dev/null"
+global_prometheus() {
+  local f want c t
+  prometheus_release "$OBS_GLOBAL" prometheus-global 15d || return 1
+  release_json "$OBS_GLOBAL" prometheus-global | jq -e '.config.rbac.create == false' >/dev/null || { echo "the global Prometheus discovers nothing: no RBAC"; return 1; }
+  ! kc "$OBS_GLOBAL" get clusterrole prometheus-global >/dev/null 2>&1 || { echo "a ClusterRole for the global Prometheus"; return 1; }
+  f="$(prometheus_file "$OBS_GLOBAL" prometheus-global-mesh-config)" || return 1
+  want='[]'
+  for c in "${CLUSTERS[@]}"; do
+    if [[ $c == "$OBS_GLOBAL" ]]; then t=prometheus.istio-system.svc.cluster.local:9090; else t="$(cat "$TMP/federation-$c" 2>/dev/null)" || { echo "no federation address for $c"; return 1; }; fi
+    want="$(jq -c --arg c "$c" --arg n "${NETWORK[$c]}" --arg t "$t" '. + [{job: ("federate-" + $c), honor_labels: true, path: "/federate", targets: [$t], labels: {cluster: $c, network: $n}}]' <<<"$want")"
+  done
+  yaml_json <"$f" | jq -e --argjson want "$want" '.global.external_labels == {mesh: "local-mesh"} and
+    [.scrape_configs[] | select(.job_name | startswith("federate-")) | {job: .job_name, honor_labels, path: .metrics_path, targets: .static_configs[0].targets, labels: .static_configs[0].labels}] == $want and
+    all(.scrape_configs[] | select(.job_name | startswith("federate-")); .params["match[]"] == ["{__name__=~\"istio_.*\"}", "{__name__=~\"pilot_.*\"}"])' >/dev/null ||
+    { echo "want federation jobs $want in:"; cat "$f"; return 1; }
+  promtool check config "$f" || return 1
+}
+check "$OBS_GLOBAL: global Prometheus (release prometheus-global, 15d) federates every cluster (c1 by Service, the others by their load balancers' addresses); promtool check config passes" global_prometheus
+global_loads() {  # the global file in a real prometheus on 127.0.0.1, stopped at once: it loads and lists every cluster's job
+  local f="$TMP/$OBS_GLOBAL-prometheus-global-mesh-config.yml" port pid rc=0 targets
+  [[ -s $f ]] || { echo "no global file (see the check above)"; return 1; }
+  port="$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')"
+  prometheus --config.file="$f" --web.listen-address="127.0.0.1:$port" --storage.tsdb.path="$TMP/prometheus-data" >"$TMP/prometheus.log" 2>&1 &
+  pid=$!
+  retry 60 curl -sf "http://127.0.0.1:$port/-/ready" >/dev/null || rc=1
+  # Ready comes before the targets: the discovery manager hands them to the scrape manager at most
+  # every 5 s (discovery/manager.go updatert), so they are polled for.
+  targets_listed() {
+    curl -sf "http://127.0.0.1:$1/api/v1/targets" | jq -ce '[.data.activeTargets[] | select(.labels.job | startswith("federate-")) | "\(.labels.job) \(.labels.cluster)"] | sort |
+      if . == ["federate-c1 c1", "federate-c2 c2", "federate-c3 c3", "federate-c4 c4"] then . else error("targets: \(.)") end'
+  }
+  if ((rc == 0)); then retry 30 targets_listed "$port" >/dev/null || { curl -s "http://127.0.0.1:$port/api/v1/targets" | jq -c '[.data.activeTargets[] | .labels]'; rc=1; }; fi
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  ((rc == 0)) || { tail -20 "$TMP/prometheus.log"; return 1; }
+}
+check "a real prometheus ($(prometheus --version 2>&1 | head -1 | awk '{print $3}')) on this host loads the global file and lists federate-c1..c4 with their cluster labels" global_loads
+tracing_and_logs() {
+  local c=$1 m
+  kc "$c" -n istio-system get telemetries.telemetry.istio.io mesh-default -o json |
+    jq -e '.spec == {tracing: [{providers: [{name: "mesh-otel-tracing"}], randomSamplingPercentage: 5}]}' >/dev/null || { echo "Telemetry mesh-default"; return 1; }
+  m="$(mesh_config "$c")" || return 1
+  jq -e '.accessLogFile == "/dev/stdout" and .accessLogEncoding == "JSON" and
+    [.extensionProviders[] | select(.name == "mesh-otel-tracing")] == [{name: "mesh-otel-tracing", opentelemetry: {service: "otel-collector.observability.svc.cluster.local", port: 4317}}]' <<<"$m" >/dev/null ||
+    { jq '{accessLogFile, accessLogEncoding, extensionProviders}' <<<"$m"; return 1; }
+}
+for c in "${PRIMARIES[@]}"; do check "$c: Telemetry mesh-default traces 5% to the collector named in istiod's mesh config; JSON access logs to stdout" tracing_and_logs "$c"; done
+check "c1 and c2 carry the same Telemetry mesh-default" bash -c "diff <(kubectl --kubeconfig '$MESH_LOCAL_STATE/clusters/c1/kubeconfig' -n istio-system get telemetries.telemetry.istio.io mesh-default -o json | jq -S .spec) <(kubectl --kubeconfig '$MESH_LOCAL_STATE/clusters/c2/kubeconfig' -n istio-system get telemetries.telemetry.istio.io mesh-default -o json | jq -S .spec)"
+for c in "${REMOTES[@]}"; do check "$c (remote): no Telemetry of its own (its proxies take it from ${PRIMARY_OF[$c]})" bash -c "[[ -z \$(kubectl --kubeconfig '$MESH_LOCAL_STATE/clusters/$c/kubeconfig' -n istio-system get telemetries.telemetry.istio.io -o name) ]]"; done
 
 # ------------------------------------------------------------------ validation webhooks
 # An invalid Istio object (a VirtualService routing to no host) is refused in every cluster: on

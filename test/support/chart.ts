@@ -31,6 +31,8 @@ export interface ChartRenderer {
     /** The chart directories' Istio version. */
     readonly version: string;
     render(chart: "base" | "istiod" | "gateway", releaseName: string, values: Record<string, unknown>): Promise<KubeObject[]>;
+    /** Any other chart directory (the observability charts of test/e2e/charts), into istio-system. */
+    renderDirectory(directory: string, releaseName: string, values: Record<string, unknown>): Promise<KubeObject[]>;
     close(): void;
 }
 
@@ -87,19 +89,21 @@ export async function chartRenderer(): Promise<ChartRenderer | string> {
     configure.setAcceptresources(true);
     await call(client.configure, configure);
 
+    const renderDirectory = async (directory: string, releaseName: string, values: Record<string, unknown>): Promise<KubeObject[]> => {
+        const req = new InvokeRequest();
+        // The blob helm.v3.Chart sends for a local chart (@pulumi/kubernetes helm/v3/helm.js).
+        const opts = { path: directory, namespace: "istio-system", release_name: releaseName, values };
+        req.setArgs(Struct.fromJavaScript({ jsonOpts: JSON.stringify(opts) }));
+        req.setTok("kubernetes:helm:template");
+        const res: any = await call(client.invoke, req);
+        const failures = res.getFailuresList().map((f: any) => `${f.getProperty()}: ${f.getReason()}`);
+        if (failures.length > 0) throw new Error(`helm template ${path.basename(directory)}: ${failures.join("; ")}`);
+        return (res.getReturn().toJavaScript().result ?? []) as KubeObject[];
+    };
     return {
         version,
-        async render(chart, releaseName, values) {
-            const req = new InvokeRequest();
-            req.setTok("kubernetes:helm:template");
-            // The blob helm.v3.Chart sends for a local chart (@pulumi/kubernetes helm/v3/helm.js).
-            const opts = { path: path.join(charts, chart), namespace: "istio-system", release_name: releaseName, values };
-            req.setArgs(Struct.fromJavaScript({ jsonOpts: JSON.stringify(opts) }));
-            const res: any = await call(client.invoke, req);
-            const failures = res.getFailuresList().map((f: any) => `${f.getProperty()}: ${f.getReason()}`);
-            if (failures.length > 0) throw new Error(`helm template ${chart}: ${failures.join("; ")}`);
-            return (res.getReturn().toJavaScript().result ?? []) as KubeObject[];
-        },
+        render: (chart, releaseName, values) => renderDirectory(path.join(charts, chart), releaseName, values),
+        renderDirectory,
         close() {
             client.close();
             child.kill();

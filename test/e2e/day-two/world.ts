@@ -35,6 +35,9 @@ export function meshConfig(clusters: readonly LocalCluster[], pki: Record<string
         pki: { organization: "Day Two", rootValidityDays: 365, intermediateValidityDays: 90, protectRoot: false, ...pki },
         // One pod each, as before mesh:availability (the local cloud runs one pilot-discovery per cluster).
         availability: { istiod: { replicas: 1 }, eastWestGateway: { replicas: 1 } },
+        // No observability: its charts are not reachable from a default repository here, and the
+        // scenarios pin what each change does to Istio (test/e2e/run.sh checks observability).
+        observability: { metrics: { enabled: false }, global: { enabled: false }, grafana: { enabled: false } },
         clusters: clusters.map((c) => ({
             name: c.name,
             provider: "existing",
