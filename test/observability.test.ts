@@ -12,27 +12,19 @@ import { configMapName, istiodObservabilityValues, grafanaChartValues, prometheu
 import { withObservability } from "../components/observability/istio";
 import { trafficMeshConfig } from "../components/istio/traffic";
 import { istiodValues } from "../components/istio/values";
-import { ConfigError, MeshConfig, parseMeshConfig } from "../stacks/config";
+import { MeshConfig, parseMeshConfig } from "../stacks/config";
 import { DEFAULT_OBSERVABILITY_CHARTS } from "../stacks/observability";
 import { planMesh } from "../stacks/topology";
-import { DEPLOYER_ROLE_ARN, isSecretValue, reveal } from "./support/mocks";
+import { isSecretValue, reveal } from "./support/mocks";
 import { ChartRenderer, chartRenderer, KubeObject } from "./support/chart";
 import { istioModuleDir, pin } from "./support/observability";
 import { runMesh, writeKubeconfig } from "./support/run";
-import { twoPrimariesAndRemote } from "./support/topologies";
+import { rawTopology, twoPrimariesAndRemote } from "./support/topologies";
+import { configProblems } from "./support/config";
 
 type Raw = Record<string, unknown>;
 const withObs = (observability: unknown, raw: Raw = twoPrimariesAndRemote()): Raw => ({ ...raw, observability });
 
-function problems(raw: Raw): string[] {
-    try {
-        parseMeshConfig(raw);
-        return [];
-    } catch (e) {
-        expect(e).toBeInstanceOf(ConfigError);
-        return [...(e as ConfigError).problems];
-    }
-}
 
 describe("config", () => {
     test("defaults: metrics everywhere, the global view in the first primary, Grafana, JSON access logs; tracing waits for a collector; Kiali off", () => {
@@ -60,7 +52,7 @@ describe("config", () => {
     });
 
     test("every problem at once, each naming its key", () => {
-        const found = problems(
+        const found = configProblems(
             withObs({
                 global: { cluster: "nowhere", sourceRanges: ["10.0.0.1/8"] },
                 metrics: { scrapeInterval: "15 seconds", enabled: false },
@@ -78,7 +70,7 @@ describe("config", () => {
                 expect.stringMatching(/^mesh:observability\.kiali\.colour: unknown key$/),
             ]),
         );
-        const semantic = problems(withObs({ global: { cluster: "nowhere" }, metrics: { enabled: false }, tracing: { enabled: true } }));
+        const semantic = configProblems(withObs({ global: { cluster: "nowhere" }, metrics: { enabled: false }, tracing: { enabled: true } }));
         expect(semantic).toEqual([
             'mesh:observability.global.cluster: "nowhere" is not the name of a cluster in mesh:clusters (aws-east, azure-west, aws-west)',
             "mesh:observability.global.enabled: the global view collects each cluster's Prometheus, but mesh:observability.metrics.enabled is false; enable metrics or set global.enabled: false",
@@ -87,12 +79,12 @@ describe("config", () => {
     });
 
     test("an existing Prometheus needs Grafana told where to read, and rules out Kiali and source ranges", () => {
-        expect(problems(withObs({ global: { remoteWrite: { url: "https://prom.example.com/api/v1/write" }, sourceRanges: ["203.0.113.0/24"] }, kiali: { enabled: true } }))).toEqual([
+        expect(configProblems(withObs({ global: { remoteWrite: { url: "https://prom.example.com/api/v1/write" }, sourceRanges: ["203.0.113.0/24"] }, kiali: { enabled: true } }))).toEqual([
             "mesh:observability.global.sourceRanges: only used when the in-cluster global Prometheus federates the clusters, not with global.remoteWrite",
             expect.stringMatching(/^mesh:observability\.grafana\.prometheusUrl: required when Grafana is enabled without the in-cluster global Prometheus/),
             "mesh:observability.kiali.enabled: Kiali reads the in-cluster global Prometheus, which global.remoteWrite or global.enabled: false removes",
         ]);
-        expect(problems(withObs({ global: { remoteWrite: { url: "not a url" } } }))).toEqual(expect.arrayContaining([expect.stringMatching(/^mesh:observability\.global\.remoteWrite\.url: /)]));
+        expect(configProblems(withObs({ global: { remoteWrite: { url: "not a url" } } }))).toEqual(expect.arrayContaining([expect.stringMatching(/^mesh:observability\.global\.remoteWrite\.url: /)]));
     });
 
     test("federation load balancers are never open to all: an existing global cluster needs its egress known", () => {
@@ -100,9 +92,9 @@ describe("config", () => {
         const raw = twoPrimariesAndRemote() as { clusters: Raw[] };
         const onprem = { name: "onprem", provider: "existing", network: "net-dc", existing: { kubeconfig } };
         const mesh = { ...raw, clusters: [...raw.clusters, onprem] };
-        expect(problems(withObs({ global: { cluster: "onprem" } }, mesh))).toEqual([expect.stringMatching(/^mesh:observability\.global\.sourceRanges: required: the global Prometheus runs in the existing cluster "onprem"/)]);
-        expect(problems(withObs({ global: { cluster: "onprem", sourceRanges: ["203.0.113.0/24"] } }, mesh))).toEqual([]);
-        expect(problems(withObs({ global: { cluster: "onprem" } }, { ...mesh, clusters: [...raw.clusters, { ...onprem, existing: { kubeconfig, egressCidrs: ["203.0.113.0/24"] } }] }))).toEqual([]);
+        expect(configProblems(withObs({ global: { cluster: "onprem" } }, mesh))).toEqual([expect.stringMatching(/^mesh:observability\.global\.sourceRanges: required: the global Prometheus runs in the existing cluster "onprem"/)]);
+        expect(configProblems(withObs({ global: { cluster: "onprem", sourceRanges: ["203.0.113.0/24"] } }, mesh))).toEqual([]);
+        expect(configProblems(withObs({ global: { cluster: "onprem" } }, { ...mesh, clusters: [...raw.clusters, { ...onprem, existing: { kubeconfig, egressCidrs: ["203.0.113.0/24"] } }] }))).toEqual([]);
     });
 
     test("with tracing on, mesh:policy may not add a second mesh-wide Telemetry, nor one of the same name", () => {
@@ -110,24 +102,24 @@ describe("config", () => {
         const telemetry = (name: string, spec: Record<string, unknown>) => ({ apiVersion: "telemetry.istio.io/v1", kind: "Telemetry", metadata: { name }, spec });
         const logs = { accessLogging: [{ providers: [{ name: "envoy" }] }] };
         const withPolicy = (o: unknown, ...resources: unknown[]) => ({ ...withObs(o), policy: { resources } });
-        expect(problems(withPolicy(tracing, telemetry("logs", logs)))).toEqual([
+        expect(configProblems(withPolicy(tracing, telemetry("logs", logs)))).toEqual([
             expect.stringMatching(/^mesh:policy\.resources\[0\]: a Telemetry without selector next to the program's mesh-wide one for tracing .*MultipleTelemetriesWithoutWorkloadSelectors/),
         ]);
-        expect(problems(withPolicy(tracing, telemetry("mesh-default", { selector: { matchLabels: { app: "a" } }, ...logs })))).toEqual([
+        expect(configProblems(withPolicy(tracing, telemetry("mesh-default", { selector: { matchLabels: { app: "a" } }, ...logs })))).toEqual([
             "mesh:policy.resources[0].metadata.name: Telemetry/mesh-default is the program's tracing Telemetry (mesh:observability.tracing); choose another name",
         ]);
         // A workload's own Telemetry, or any with tracing off, is no clash.
-        expect(problems(withPolicy(tracing, telemetry("logs", { selector: { matchLabels: { app: "a" } }, ...logs })))).toEqual([]);
-        expect(problems(withPolicy({}, telemetry("logs", logs)))).toEqual([]);
+        expect(configProblems(withPolicy(tracing, telemetry("logs", { selector: { matchLabels: { app: "a" } }, ...logs })))).toEqual([]);
+        expect(configProblems(withPolicy({}, telemetry("logs", logs)))).toEqual([]);
     });
 
     test("charts from a local directory must be there; dashboards must exist", () => {
-        expect(problems(withObs({ metrics: { chart: { repository: "/nonexistent/charts" } }, grafana: { dashboardsDirectory: "/nonexistent/dashboards" } }))).toEqual([
+        expect(configProblems(withObs({ metrics: { chart: { repository: "/nonexistent/charts" } }, grafana: { dashboardsDirectory: "/nonexistent/dashboards" } }))).toEqual([
             "mesh:observability.metrics.chart.repository: must be an http(s)/oci Helm repository URL or a directory holding the prometheus/ chart; /nonexistent/charts/prometheus/Chart.yaml does not exist",
             "mesh:observability.grafana.dashboardsDirectory: /nonexistent/dashboards holds no dashboard (*.json)",
         ]);
         // A part that is off needs none of it.
-        expect(problems(withObs({ metrics: { enabled: false, chart: { repository: "/nonexistent/charts" } }, global: { enabled: false }, grafana: { enabled: false, dashboardsDirectory: "/nonexistent" } }))).toEqual([]);
+        expect(configProblems(withObs({ metrics: { enabled: false, chart: { repository: "/nonexistent/charts" } }, global: { enabled: false }, grafana: { enabled: false, dashboardsDirectory: "/nonexistent" } }))).toEqual([]);
     });
 });
 
@@ -480,25 +472,8 @@ describe("under the mocks", () => {
 
 /** Random valid meshes: 1–5 clusters on 1–3 networks on both clouds, any cluster may hold the global view. */
 const rawMesh = fc
-    .record({
-        size: fc.integer({ min: 1, max: 5 }),
-        networks: fc.integer({ min: 1, max: 3 }),
-        global: fc.nat(),
-        seed: fc.array(fc.record({ network: fc.nat(), remote: fc.boolean(), primary: fc.nat(), cloud: fc.constantFrom("aws", "azure") }), { minLength: 5, maxLength: 5 }),
-    })
-    .map(({ size, networks, global, seed }) => {
-        const primaries = seed.slice(0, size).map((s, i) => i === 0 || !s.remote);
-        const primaryIdx = primaries.flatMap((p, i) => (p ? [i] : []));
-        const clusters = seed.slice(0, size).map((s, i) => ({
-            name: `c${i}`,
-            provider: s.cloud,
-            region: s.cloud === "aws" ? "us-east-1" : "westeurope",
-            network: `n${s.network % networks}`,
-            ...(primaries[i] ? {} : { role: "remote", primary: `c${primaryIdx[s.primary % primaryIdx.length]}` }),
-            ...(s.cloud === "aws" ? { aws: { vpcCidr: `10.${i}.0.0/16`, adminPrincipalArns: [DEPLOYER_ROLE_ARN] } } : { azure: { vnetCidr: `10.${i}.0.0/16`, serviceCidr: `10.${100 + i}.0.0/16` } }),
-        }));
-        return { meshId: "m", clusters, observability: { global: { cluster: `c${global % size}` } } };
-    });
+    .tuple(rawTopology(5), fc.nat())
+    .map(([raw, global]) => ({ ...raw, observability: { global: { cluster: `c${global % raw.clusters.length}` } } }));
 
 test("for any valid mesh, every cluster's Prometheus is in the global configuration, and the graph has it exist first", async () => {
     await fc.assert(
