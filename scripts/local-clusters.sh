@@ -66,7 +66,7 @@ kind: KwokctlConfiguration
 options:
   runtime: binary
   kubeAuthorization: true
-  # `kubectl port-forward` to a pod (istioctl reads istiod's /debug/* that way) goes from the API
+  # "kubectl port-forward" to a pod (istioctl reads istiod's /debug/* that way) goes from the API
   # server to the node's "kubelet", kwok's server, and kwok's PortForward objects say where each
   # pod's ports lead: the local cloud keeps one per istiod pod, for its monitoring port only.
   enableCRDs: [PortForward]
