@@ -8,7 +8,7 @@ import { gatewayAvailabilityValues, istiodAvailabilityValues } from "../componen
 import { eastWestGatewayValues, istiodValues } from "../components/istio/values";
 import { MeshConfig, parseMeshConfig } from "../stacks/config";
 import { planMesh } from "../stacks/topology";
-import { ChartRenderer, chartRenderer, KubeObject } from "./support/chart";
+import { KubeObject, useChartRenderer } from "./support/chart";
 import { runMesh } from "./support/run";
 import { twoPrimariesAndRemote } from "./support/topologies";
 import { configProblems } from "./support/config";
@@ -169,26 +169,17 @@ describe("Helm values", () => {
  * with the program's values by the Kubernetes provider's Helm engine.
  */
 describe("what the charts render from them", () => {
-    let renderer: ChartRenderer | undefined;
-    let missing: string | undefined;
-    beforeAll(async () => {
-        const r = await chartRenderer();
-        if (typeof r === "string") missing = r;
-        else renderer = r;
-    });
-    afterAll(() => renderer?.close());
+    const renderer = useChartRenderer();
 
     const find = (objects: KubeObject[], kind: string) => objects.filter((o) => o.kind === kind);
     /** istiod's or the gateway's objects, rendered for the first primary (or the remote) of the production shape. */
     async function render(config: MeshConfig, chart: "istiod" | "gateway", cluster = "aws-east"): Promise<KubeObject[] | undefined> {
-        if (!renderer) {
-            console.warn(`chart rendering skipped: ${missing}`);
-            return undefined;
-        }
+        const r = renderer();
+        if (!r) return undefined;
         const p = planMesh(config).clusters.find((c) => c.cluster.name === cluster)!;
         const context = p.isPrimary ? { gatewayAddress: "203.0.113.10" } : { primary: { address: "203.0.113.10", trustBundlePem: "ROOT" } };
         const values = chart === "istiod" ? istiodValues(config, p, context) : eastWestGatewayValues(config, p);
-        return renderer.render(chart, chart === "istiod" ? "istiod" : "istio-eastwestgateway", values);
+        return r.render(chart, chart === "istiod" ? "istiod" : "istio-eastwestgateway", values);
     }
 
     test("istiod, defaults: HPA 2–5 (no fixed replicas), PDB maxUnavailable 1, spread, requests", async () => {

@@ -16,7 +16,7 @@ import { MeshConfig, parseMeshConfig } from "../stacks/config";
 import { DEFAULT_OBSERVABILITY_CHARTS } from "../stacks/observability";
 import { planMesh } from "../stacks/topology";
 import { isSecretValue, reveal } from "./support/mocks";
-import { ChartRenderer, chartRenderer, KubeObject } from "./support/chart";
+import { KubeObject, useChartRenderer } from "./support/chart";
 import { istioModuleDir, pin } from "./support/observability";
 import { runMesh, writeKubeconfig } from "./support/run";
 import { rawTopology, twoPrimariesAndRemote } from "./support/topologies";
@@ -284,21 +284,9 @@ describe("Istio settings and chart values", () => {
 describe("what the prometheus chart renders from them", () => {
     const CHART = path.join(__dirname, "e2e", "charts", "prometheus");
     const config = () => parseMeshConfig(withObs({})).observability;
-    let renderer: ChartRenderer | undefined;
-    let missing: string | undefined;
-    beforeAll(async () => {
-        const r = await chartRenderer();
-        if (typeof r === "string") missing = r;
-        else renderer = r;
-    }, 60_000);
-    afterAll(() => renderer?.close());
-
+    const renderer = useChartRenderer();
     async function render(release: string, values: Record<string, unknown>): Promise<KubeObject[] | undefined> {
-        if (!renderer) {
-            console.warn(`chart rendering skipped: ${missing}`);
-            return undefined;
-        }
-        return renderer.renderDirectory(CHART, release, values);
+        return renderer()?.renderDirectory(CHART, release, values);
     }
 
     test("the kept chart is the default chart's version", () => {

@@ -110,3 +110,22 @@ export async function chartRenderer(): Promise<ChartRenderer | string> {
         },
     };
 }
+
+/**
+ * A renderer for the enclosing describe block: started in its beforeAll, closed in its afterAll.
+ * The returned function gives it, or undefined with a warning naming what is missing here.
+ */
+export function useChartRenderer(): () => ChartRenderer | undefined {
+    let renderer: ChartRenderer | undefined;
+    let missing: string | undefined;
+    beforeAll(async () => {
+        const r = await chartRenderer();
+        if (typeof r === "string") missing = r;
+        else renderer = r;
+    }, 60_000);
+    afterAll(() => renderer?.close());
+    return () => {
+        if (!renderer) console.warn(`chart rendering skipped: ${missing}`);
+        return renderer;
+    };
+}
