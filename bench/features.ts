@@ -17,10 +17,10 @@
  *
  *   npm run bench:features -- [size] [runs]
  */
-import { execFileSync } from "child_process";
 import * as os from "os";
 import { performance } from "perf_hooks";
 import { runMesh } from "../test/support/run";
+import { reportToParent, runInChild } from "./child";
 import { benchMesh } from "./topologies";
 
 /** Every feature of issue 10 on: the shipped defaults, plus what is off by default (policy, tracing, Kiali). */
@@ -82,7 +82,7 @@ async function measure(size: string, variant: "on" | "off"): Promise<Run> {
 }
 
 function child(size: string, variant: string): Run {
-    return JSON.parse(execFileSync(process.execPath, [...process.execArgv, __filename], { env: { ...process.env, BENCH_SIZE: size, BENCH_VARIANT: variant }, encoding: "utf8", maxBuffer: 1 << 26 }));
+    return runInChild(__filename, { BENCH_SIZE: size, BENCH_VARIANT: variant });
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -118,16 +118,7 @@ function main() {
 if (require.main !== module) {
     // Imported for FEATURES_ON / FEATURES_OFF: nothing to run.
 } else if (process.env.BENCH_SIZE) {
-    measure(process.env.BENCH_SIZE, process.env.BENCH_VARIANT === "on" ? "on" : "off").then(
-        (r) => {
-            process.stdout.write(JSON.stringify(r));
-            process.exit(0);
-        },
-        (e) => {
-            console.error(e);
-            process.exit(1);
-        },
-    );
+    reportToParent(measure(process.env.BENCH_SIZE, process.env.BENCH_VARIANT === "on" ? "on" : "off"));
 } else {
     main();
 }

@@ -6,10 +6,10 @@
  *
  *   npm run bench -- [sizes...]        (default: 2 3 3p 8 32; 3p = two primaries and a remote)
  */
-import { execFileSync } from "child_process";
 import { minutesOf } from "../test/support/durations";
 import { runMesh } from "../test/support/run";
 import { idealMinutes, meshSteps, sequentialMinutes } from "./model";
+import { reportToParent, runInChild } from "./child";
 import { benchMesh } from "./topologies";
 
 interface Figures {
@@ -44,7 +44,7 @@ async function measureUp(size: string) {
 }
 
 function child(size: string, mode: string): any {
-    return JSON.parse(execFileSync(process.execPath, [...process.execArgv, __filename], { env: { ...process.env, BENCH_SIZE: size, BENCH_MODE: mode }, encoding: "utf8", maxBuffer: 1 << 26 }));
+    return runInChild(__filename, { BENCH_SIZE: size, BENCH_MODE: mode });
 }
 
 function main() {
@@ -69,16 +69,7 @@ function main() {
 }
 
 if (process.env.BENCH_SIZE) {
-    (process.env.BENCH_MODE === "up" ? measureUp : measureProgram)(process.env.BENCH_SIZE).then(
-        (r) => {
-            process.stdout.write(JSON.stringify(r));
-            process.exit(0);
-        },
-        (e) => {
-            console.error(e);
-            process.exit(1);
-        },
-    );
+    reportToParent((process.env.BENCH_MODE === "up" ? measureUp : measureProgram)(process.env.BENCH_SIZE));
 } else {
     main();
 }
