@@ -252,8 +252,12 @@ cloud_down() {
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   fi
   rm -f "$CLOUD_DIR/pid"
-  # The istiods it started stop with it; make sure none outlives it.
-  pkill -f "pilot-discovery(-[0-9.]+)? .*--kubeconfig=$CLUSTERS_DIR/" 2>/dev/null || true
+  # The istiods it started stop with it; make sure none outlives it (pilot-discovery can hang in its
+  # shutdown: SIGKILL after 5 s, as a deleted cluster's pods are gone).
+  local istiods="pilot-discovery(-[0-9.]+)? .*--kubeconfig=$CLUSTERS_DIR/"
+  pkill -f "$istiods" 2>/dev/null || true
+  for _ in $(seq 50); do pgrep -f "$istiods" >/dev/null || break; sleep 0.1; done
+  pkill -KILL -f "$istiods" 2>/dev/null || true
   node -e 'import(process.argv[1]).then((m) => m.HostsFile.clear(process.argv[2]))' "$MESH_REPO/scripts/local-cloud/lb.mjs" "$HOSTS_FILE" 2>/dev/null || true
 }
 

@@ -19,6 +19,9 @@ const CACERTS_KEYS = ["ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.
 const DEPLOYMENT = /^istiod(-(?<rev>[a-z0-9]([-a-z0-9]*[a-z0-9])?))?$/;
 /** istiod's monitoring port in its pod (the chart's containerPort; istioctl's default). */
 const MONITORING_PORT = 15014;
+// The kubelet's SIGKILL once a pod's grace period ends (terminationGracePeriodSeconds, default 30;
+// the istiod chart sets none): pilot-discovery can hang in its shutdown, and would otherwise run on.
+const GRACE_PERIOD_MS = 30_000;
 
 /**
  * Host ports of an istiod of cluster I: 20000 + 10000·slot + 100·I + the last two digits of the
@@ -281,6 +284,8 @@ class HostIstiod {
         if (proc) {
             this.log(`stopping (${why})`);
             proc.kill("SIGTERM");
+            const kill = setTimeout(() => proc.kill("SIGKILL"), GRACE_PERIOD_MS);
+            proc.once("exit", () => clearTimeout(kill));
         }
     }
 }

@@ -8,7 +8,7 @@ import { execFileSync, spawn } from "child_process";
 import { X509Certificate } from "crypto";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { cacerts, changes, configure, deploymentGenerations, distributedRoots, eventually, fingerprints, helmRevisions, istiodClusters, kubeconfigOf, kubectl, kubectlJson, LocalCluster, meshCheck, meshConfig, meshStack, PROJECT, pulumiCli, REPO, servedChain, stepRecorder } from "./world";
+import { cacerts, changes, configure, deploymentGenerations, distributedRoots, eventually, fingerprints, helmRevisions, istiodClusters, kubeconfigOf, kubectl, kubectlJson, LocalCluster, meshCheck, meshConfig, meshStack, PROJECT, processTree, pulumiCli, REPO, servedChain, stepRecorder } from "./world";
 
 const base: LocalCluster[] = [
     { name: "c1", network: "net1" },
@@ -222,7 +222,13 @@ describe("faults during a change", () => {
             if (Date.now() > deadline || engine.exitCode !== null) throw new Error("c4's istio-base release never started");
             await new Promise((r) => setTimeout(r, 200));
         }
-        process.kill(-engine.pid!, "SIGKILL");
+        for (const pid of processTree(engine.pid!)) {
+            try {
+                process.kill(pid, "SIGKILL");
+            } catch {
+                // already gone
+            }
+        }
         await exited;
         pulumiCli("cancel", "--stack", "day-two", "--yes");
         await expect(stack.up(quiet)).rejects.toThrow(/cannot re-use a name that is still in use/);

@@ -210,3 +210,31 @@ export async function meshCheck(stack: Stack, config: Record<string, unknown>): 
         fs.rmSync(dir, { recursive: true, force: true });
     }
 }
+
+/**
+ * `pid` and every process below it, read from /proc before any is killed: the engine starts its
+ * plugins in process groups of their own, and a cancelled CI runner ends them all (its job's
+ * cgroup), which a kill of the engine's group alone would not.
+ */
+export function processTree(pid: number): number[] {
+    const children = new Map<number, number[]>();
+    for (const entry of fs.readdirSync("/proc")) {
+        if (!/^\d+$/.test(entry)) continue;
+        let stat: string;
+        try {
+            stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+        } catch {
+            continue; // exited meanwhile
+        }
+        // "pid (comm) state ppid …": comm may hold spaces and parentheses.
+        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    }
+    const tree: number[] = [];
+    for (const todo = [pid]; todo.length > 0; ) {
+        const p = todo.pop()!;
+        tree.push(p);
+        todo.push(...(children.get(p) ?? []));
+    }
+    return tree;
+}
