@@ -35,18 +35,16 @@ cp "$MESH_REPO/Pulumi.yaml" "$proj/Pulumi.yaml"
 for f in package.json tsconfig.json main.js index.ts components stacks node_modules; do ln -sfn "$MESH_REPO/$f" "$proj/$f"; done
 salt="$(sed -n 's/^encryptionsalt: //p' Pulumi.local.yaml)"
 
-# mesh:observability: off by default (the mesh as issue 8 measured it); OBSERVABILITY=1 adds the
-# local stack's (a Prometheus per cluster, the global one in c1, tracing and access logs).
+# mesh:observability: off by default (the mesh as issue 8 measured it); OBSERVABILITY=1 takes the
+# local stack's from Pulumi.local.yaml (its chart directory made absolute for the scratch project).
 observability_config() {
   if [[ ${OBSERVABILITY:-} == 1 ]]; then
-    cat <<EOF
-  mesh:observability:
-    metrics:
-      chart: { repository: $MESH_REPO/test/e2e/charts, values: { server: { persistentVolume: { enabled: false } } } }
-    global: { sourceRanges: [198.18.0.0/15] }
-    grafana: { enabled: false }
-    tracing: { collector: { service: otel-collector.observability.svc.cluster.local } }
-EOF
+    node -e '
+      const YAML = require("yaml"), path = require("path"), [file, repo] = process.argv.slice(1);
+      const o = YAML.parse(require("fs").readFileSync(file, "utf8")).config["mesh:observability"];
+      if (o.metrics?.chart?.repository) o.metrics.chart.repository = path.resolve(repo, o.metrics.chart.repository);
+      process.stdout.write(YAML.stringify({ "mesh:observability": o }).replace(/^(?=.)/gm, "  "));
+    ' "$MESH_REPO/Pulumi.local.yaml" "$MESH_REPO"
   else
     cat <<EOF
   mesh:observability:

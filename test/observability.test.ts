@@ -25,7 +25,6 @@ import { configProblems } from "./support/config";
 type Raw = Record<string, unknown>;
 const withObs = (observability: unknown, raw: Raw = twoPrimariesAndRemote()): Raw => ({ ...raw, observability });
 
-
 describe("config", () => {
     test("defaults: metrics everywhere, the global view in the first primary, Grafana, JSON access logs; tracing waits for a collector; Kiali off", () => {
         const o = parseMeshConfig(twoPrimariesAndRemote()).observability;
